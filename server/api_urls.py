@@ -1,0 +1,21 @@
+"""REST API v1: one place that lists every endpoint."""
+
+from django.urls import path
+
+from accounts import api as accounts_api
+from rooms import api as rooms_api
+
+urlpatterns = [
+    path("identities/anonymous/", accounts_api.AnonymousIdentityView.as_view(),
+         name="identity-anonymous"),
+    path("identities/me/", accounts_api.MeView.as_view(), name="identity-me"),
+    path("identities/passphrase/", accounts_api.PassphraseView.as_view(),
+         name="identity-passphrase"),
+    path("identities/login/", accounts_api.PassphraseLoginView.as_view(), name="identity-login"),
+    path("rooms/", rooms_api.RoomListView.as_view(), name="room-list"),
+    path("rooms/<slug:slug>/", rooms_api.RoomDetailView.as_view(), name="room-detail"),
+    path("rooms/<slug:slug>/rules/accept/", rooms_api.RulesAcceptView.as_view(),
+         name="room-rules-accept"),
+    path("rooms/<slug:slug>/messages/", rooms_api.MessageListView.as_view(),
+         name="room-messages"),
+]
