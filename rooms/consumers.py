@@ -1,0 +1,235 @@
+"""The websocket edge of a circle: parse a frame, call a service, send the answer.
+
+Business rules live in rooms.services and the house-rules pipeline; this file only keeps the
+state of one socket (which membership, joined or not) and translates errors into frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.services import identity_touch
+from rooms import events, protocol, services
+from rooms.errors import NotFound, ServiceError
+from rooms.models import Membership
+
+log = logging.getLogger(__name__)
+
+TYPING_EVERY = 2.0  # seconds between two typing signals of one socket
+TOUCH_EVERY = 20.0  # seconds between two presence refreshes of one socket
+
+
+def _enter(user: Any, slug: str) -> Membership:
+    room = services.room_get(slug=slug)
+    identity_touch(user=user)
+    return services.membership_ensure(user=user, room=room)
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    membership: Membership | None = None
+    joined = False
+    join_error: ServiceError | None = None
+    history_ids: frozenset[int] = frozenset()
+    last_typing = 0.0
+    last_touch = 0.0
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    lang = "en"
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        self.lang = self._language(user)
+        with translation.override(self.lang):
+            await self._connect(user)
+
+    def _language(self, user: Any) -> str:
+        """The page's language cookie, else the identity's, else the site default."""
+        known = {code for code, _name in settings.LANGUAGES}
+        for candidate in (
+            self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, ""),
+            getattr(user, "language", "") or "",
+            settings.LANGUAGE_CODE,
+        ):
+            if candidate[:2] in known:
+                return candidate[:2]
+        return "en"
+
+    async def _connect(self, user: Any) -> None:
+        if user is None or not user.is_authenticated:
+            await self.send_frame(protocol.error_frame(
+                code="not_authenticated",
+                detail=_("Join anonymously or sign in before entering a circle."),
+            ))
+            await self.close(code=protocol.CLOSE_NOT_AUTHENTICATED)
+            return
+        self.after = await self._resume_point()
+        try:
+            self.membership = await database_sync_to_async(_enter)(
+                user, self.scope["url_route"]["kwargs"]["slug"]
+            )
+        except NotFound as exc:
+            await self.send_error(exc)
+            await self.close(code=protocol.CLOSE_ROOM_NOT_FOUND)
+            return
+        await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
+        if not self.membership.rules_accepted or not await self._join():
+            await self._send_welcome(joined=False)
+            if self.join_error is not None:
+                await self.send_error(self.join_error)
+
+    async def disconnect(self, code: int) -> None:
+        if self.membership is None:
+            return
+        if self.joined:
+            await database_sync_to_async(services.presence_leave)(channel_name=self.channel_name)
+            for group in (events.room_group(self.membership.room_id),
+                          events.staff_group(self.membership.room_id)):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        await self.channel_layer.group_discard(
+            events.user_group(self.membership.user_id), self.channel_name
+        )
+
+    async def _resume_point(self) -> int | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        raw = (query.get("after") or [""])[0]
+        if not raw:
+            return None
+        if raw.isdigit() and len(raw) < 19:
+            return int(raw)
+        await self.send_frame(protocol.error_frame(
+            code="invalid_after",
+            detail=_("“after” must be the id of the last message you saw; sending recent ones."),
+        ))
+        return None
+
+    async def _join(self) -> bool:
+        """Enter the live circle: group first, then presence, then history, so nothing is lost."""
+        assert self.membership is not None
+        group = events.room_group(self.membership.room_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            await database_sync_to_async(services.presence_enter)(
+                membership=self.membership, channel_name=self.channel_name
+            )
+        except ServiceError as exc:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.join_error = exc
+            return False
+        if self.membership.role == Membership.Role.FACILITATOR:
+            await self.channel_layer.group_add(
+                events.staff_group(self.membership.room_id), self.channel_name)
+        self.joined, self.join_error = True, None
+        self.last_touch = time.monotonic()
+        welcome = await self._send_welcome(joined=True)
+        # Live events queued while the history was read may repeat it: drop those once.
+        self.history_ids = frozenset(message["id"] for message in welcome["history"])
+        return True
+
+    async def _send_welcome(self, *, joined: bool) -> dict[str, Any]:
+        welcome = await database_sync_to_async(services.welcome_build)(
+            membership=self.membership, joined=joined, after=self.after
+        )
+        await self.send_frame(welcome)
+        return welcome
+
+    # --- incoming frames ----------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.membership is None:
+            return
+        try:
+            with translation.override(self.lang):
+                frame = protocol.parse_client_frame(text_data)
+        except protocol.ProtocolError as exc:
+            await self.send_frame(protocol.error_frame(code=exc.code, detail=exc.detail))
+            return
+        ref = getattr(frame, "client_id", None)
+        try:
+            with translation.override(self.lang):
+                await self._handlers[frame.type](self, frame)
+        except ServiceError as exc:
+            await self.send_error(exc, ref=ref)
+            if exc.extra.get("disconnect"):  # repeated flooding: this socket is closed
+                await self.close(code=protocol.CLOSE_FLOODING)
+        except Exception:
+            log.exception("frame of type %s failed", frame.type)  # never the frame's text
+            await self.send_frame(protocol.error_frame(
+                code="internal", detail=_("Something went wrong on our side. Please retry."),
+                ref=ref,
+            ))
+
+    async def on_rules_accept(self, frame: protocol.ClientFrame) -> None:
+        self.membership = await database_sync_to_async(services.rules_accept)(
+            membership=self.membership
+        )
+        await self.on_join(frame)
+
+    async def on_join(self, frame: protocol.ClientFrame) -> None:
+        if self.joined:
+            return
+        if not await self._join():
+            await self._send_welcome(joined=False)
+            raise self.join_error
+
+    async def on_message_send(self, frame: protocol.MessageSend) -> None:
+        if not self.joined:
+            raise self.join_error or services.rules_not_accepted_error()
+        posted = await database_sync_to_async(services.message_post)(
+            membership_id=self.membership.pk, body=frame.body, client_id=frame.client_id
+        )
+        await self.send_frame(protocol.message_ack_frame(
+            client_id=frame.client_id, id=posted.message.pk, duplicate=posted.duplicate
+        ))
+        for notice in posted.notices:
+            await self.send_frame(notice)
+
+    async def on_typing(self, frame: protocol.ClientFrame) -> None:
+        now = time.monotonic()
+        if self.joined and now - self.last_typing >= TYPING_EVERY:
+            self.last_typing = now
+            await services.typing_announce(
+                room_id=self.membership.room_id, alias=self.membership.alias
+            )
+
+    async def on_ping(self, frame: protocol.ClientFrame) -> None:
+        await self.send_frame(protocol.pong_frame())
+        now = time.monotonic()
+        if self.joined and now - self.last_touch >= TOUCH_EVERY:
+            self.last_touch = now
+            await database_sync_to_async(services.presence_touch)(channel_name=self.channel_name)
+
+    _handlers = {
+        protocol.RULES_ACCEPT: on_rules_accept,
+        protocol.JOIN: on_join,
+        protocol.MESSAGE_SEND: on_message_send,
+        protocol.TYPING: on_typing,
+        protocol.PING: on_ping,
+    }
+
+    # --- outgoing -----------------------------------------------------------------------------
+    async def frame_relay(self, event: dict[str, Any]) -> None:
+        """A pre-encoded frame from rooms.events: forward it as it is."""
+        if event.get("message_id") in self.history_ids:
+            return
+        await self.send(text_data=event["text"])
+
+    async def sockets_close(self, event: dict[str, Any]) -> None:
+        """The server ends this socket (identity erased, and later: removed, session ended)."""
+        if "text" in event:
+            await self.send(text_data=event["text"])
+        await self.close(code=event["code"])
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=protocol.encode(frame))
+
+    async def send_error(self, exc: ServiceError, ref: str | None = None) -> None:
+        await self.send_frame(protocol.error_frame(ref=ref, **exc.as_dict()))

@@ -1,0 +1,218 @@
+"""Circles (rooms), who is in them under which alias, and what was said."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    ARABIC = "ar", _("Arabic")
+    DARIJA = "ary", _("Moroccan Darija")
+    FRENCH = "fr", _("French")
+    ENGLISH = "en", _("English")
+
+
+RTL_LANGUAGES = frozenset({"ar", "ary"})
+
+
+class Room(models.Model):
+    """A themed support circle."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    theme = models.CharField(_("theme"), max_length=80, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ARABIC
+    )
+    house_rules = models.TextField(
+        _("house rules"),
+        help_text=_("Shown before entering; each person accepts them before they can write."),
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), default=12,
+        help_text=_("How many people can be present at once, facilitators included."),
+    )
+    is_open = models.BooleanField(
+        _("open"), default=True, help_text=_("A closed circle accepts no one and no messages."),
+    )
+    region = models.CharField(
+        _("region"), max_length=80, blank=True,
+        help_text=_("Used to show local help resources first; empty means nationwide."),
+    )
+
+    # --- Retention: how long what is said here is kept ---------------------------------------
+    class Retention(models.TextChoices):
+        EPHEMERAL = "ephemeral", _("Ephemeral: gone when the session ends")
+        TIMED = "timed", _("Kept for a number of hours")
+
+    retention = models.CharField(
+        _("retention"), max_length=12, choices=Retention.choices, default=Retention.TIMED,
+    )
+    retention_hours = models.PositiveIntegerField(
+        _("retention (hours)"), default=72,
+        help_text=_("For timed retention: messages are deleted this many hours after they are "
+                    "written. The administrator sets the upper limit."),
+    )
+
+    # --- House rules applied automatically (moderation/pipeline.py) ---------------------------
+    max_message_length = models.PositiveIntegerField(_("longest message (characters)"),
+                                                     default=2000)
+    hide_phone_numbers = models.BooleanField(_("hide phone numbers"), default=True)
+    hide_emails = models.BooleanField(_("hide e-mail addresses"), default=True)
+    hide_national_ids = models.BooleanField(_("hide national ID (CIN) numbers"), default=True)
+    allow_links = models.BooleanField(_("allow links"), default=False)
+    blocked_words_enabled = models.BooleanField(_("filter blocked words"), default=True)
+    blocked_words_action = models.CharField(
+        _("when a blocked word is used"), max_length=8, default="mask",
+        choices=[("mask", _("mask the word")), ("refuse", _("refuse the message"))],
+    )
+    crisis_detection = models.BooleanField(
+        _("spot crisis language"), default=True,
+        help_text=_("Offers help resources to the author and alerts the facilitators. "
+                    "The message itself is never refused or hidden."),
+    )
+    medical_advice_nudge = models.BooleanField(_("remind about medical advice"), default=True)
+    flood_limit = models.BooleanField(_("limit floods of messages"), default=True)
+    flood_burst = models.PositiveSmallIntegerField(
+        _("flood limit: messages in a burst"), default=5,
+        help_text=_("How many messages one person can send in quick succession."),
+    )
+    flood_per_minute = models.PositiveSmallIntegerField(
+        _("flood limit: sustained messages per minute"), default=20,
+    )
+    slow_mode_seconds = models.PositiveSmallIntegerField(
+        _("slow mode (seconds between two messages of one person)"), default=0,
+        help_text=_("0 switches slow mode off. Facilitators can switch it on live."),
+    )
+
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_rooms",
+        verbose_name=_("facilitators"),
+        help_text=_("Trained volunteers who keep this circle safe. Admins can act everywhere."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("circle")
+        verbose_name_plural = _("circles")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_rtl(self) -> bool:
+        return self.language in RTL_LANGUAGES
+
+    @property
+    def is_ephemeral(self) -> bool:
+        return self.retention == self.Retention.EPHEMERAL
+
+    def clean(self) -> None:
+        limit = settings.HALQA["MAX_RETENTION_HOURS"]
+        if self.retention_hours > limit:
+            raise ValidationError(
+                {"retention_hours": _("At most %(hours)d hours.") % {"hours": limit}}
+            )
+        if self.retention_hours < 1:
+            raise ValidationError({"retention_hours": _("At least one hour.")})
+
+
+class Session(models.Model):
+    """One sitting of a circle. Its key encrypts the messages written during it."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sessions")
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # The session's Fernet key, wrapped by a master key. Emptied = crypto-shredded.
+    wrapped_key = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("circle session")
+        verbose_name_plural = _("circle sessions")
+        indexes = [models.Index(fields=["room", "ended_at"], name="rooms_session_room_open")]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.room_id}"
+
+
+class Membership(models.Model):
+    """One identity in one circle: the alias shown there and whether it accepted the rules."""
+
+    class Role(models.TextChoices):
+        PARTICIPANT = "participant", _("Participant")
+        FACILITATOR = "facilitator", _("Facilitator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    alias = models.CharField(_("alias"), max_length=80)
+    role = models.CharField(
+        _("role"), max_length=16, choices=Role.choices, default=Role.PARTICIPANT
+    )
+    rules_accepted_at = models.DateTimeField(_("house rules accepted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="rooms_membership_one_per_room"),
+            models.UniqueConstraint(fields=["room", "alias"], name="rooms_membership_alias_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alias} @ {self.room_id}"
+
+    @property
+    def rules_accepted(self) -> bool:
+        return self.rules_accepted_at is not None
+
+
+class Message(models.Model):
+    """A message as stored: already sanitised by the house-rules pipeline."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="messages")
+    # Encrypted with the session's key (rooms.crypto); never stored in clear.
+    body_encrypted = models.TextField()
+    # Chosen by the sending client; makes a retried send idempotent.
+    client_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    # Set when written, from the circle's retention; never served after it, purged soon after.
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"], name="rooms_message_client_id_once"
+            )
+        ]
+        indexes = [models.Index(fields=["room", "id"], name="rooms_msg_room_id")]
+
+    def __str__(self) -> str:  # never the text: admin lists and logs must not show it
+        return f"message {self.pk}"
+
+
+class Presence(models.Model):
+    """One open socket of one member. Shared by every server process through the database."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="sockets")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sockets")
+    channel_name = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "seen_at"], name="rooms_presence_room_seen")]
+
+    def __str__(self) -> str:
+        return f"socket of {self.membership_id}"

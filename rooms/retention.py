@@ -1,0 +1,115 @@
+"""The purge: what has outlived its retention is deleted for real, in small batches.
+
+Run by `manage.py purge_expired` (once, or `--every 60` as the worker), and in the background of
+`make run`. Each step is its own short transaction so a live circle never waits on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session as BrowserSession
+from django.db import transaction
+from django.utils import timezone
+
+from rooms import crypto, services
+from rooms.models import Message, Presence, Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PurgeReport:
+    messages: int = 0
+    sessions_ended: int = 0
+    keys_destroyed: int = 0
+    identities: int = 0
+    sockets: int = 0
+    browser_sessions: int = 0
+    audit_entries: int = 0
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name}={count}" for name, count in asdict(self).items())
+
+
+def _expired_messages(*, now: datetime, batch: int) -> int:
+    total = 0
+    while True:
+        rows = list(Message.objects.filter(expires_at__lte=now)
+                    .order_by("id").values_list("id", "room_id")[:batch])
+        if not rows:
+            return total
+        by_room: dict[int, list[int]] = {}
+        for message_id, room_id in rows:
+            by_room.setdefault(room_id, []).append(message_id)
+        with transaction.atomic():
+            for room_id, ids in by_room.items():
+                total += services.message_delete_many(room_id=room_id, ids=ids)
+
+
+def _idle_ephemeral_sessions(*, now: datetime) -> int:
+    """Ephemeral sessions nobody is in any more (a server died before the last goodbye)."""
+    cutoff = now - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"])
+    ended = 0
+    for session in Session.objects.select_related("room").filter(
+            room__retention="ephemeral", ended_at__isnull=True):
+        if not Presence.objects.filter(room_id=session.room_id, seen_at__gte=cutoff).exists():
+            services.session_end(session=session)
+            ended += 1
+    return ended
+
+
+def _spent_keys(*, now: datetime) -> int:
+    """Destroy the key of every ended session whose messages are all gone, then the row."""
+    key_age = timedelta(hours=settings.HALQA["SESSION_KEY_HOURS"])
+    # A timed circle's open session that is past its key age ends here too.
+    Session.objects.filter(ended_at__isnull=True, room__retention="timed",
+                           started_at__lt=now - key_age).update(ended_at=now)
+    spent = list(Session.objects.filter(ended_at__isnull=False, messages__isnull=True)
+                 .values_list("id", "wrapped_key"))
+    if spent:
+        Session.objects.filter(pk__in=[session_id for session_id, _key in spent]).delete()
+        for _session_id, wrapped in spent:
+            crypto.forget(wrapped)
+    return len(spent)
+
+
+def _stale_identities(*, now: datetime) -> int:
+    from accounts.models import User
+    from accounts.services import identity_erase
+    from moderation.models import Action
+
+    cutoff = timezone.localdate(now) - timedelta(days=settings.HALQA["STALE_IDENTITY_DAYS"])
+    stale = User.objects.filter(is_pseudonymous=True, last_active_on__lt=cutoff)
+    count = 0
+    for user in stale.iterator():
+        identity_erase(user=user, kind=Action.Kind.IDENTITY_EXPIRED)
+        count += 1
+    return count
+
+
+def _old_audit_entries(*, now: datetime) -> int:
+    from moderation.models import Action
+
+    cutoff = now - timedelta(days=settings.HALQA["AUDIT_RETENTION_DAYS"])
+    deleted, _ = Action.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def purge_expired(*, now: datetime | None = None) -> PurgeReport:
+    """Delete everything past its retention. Safe to run at any time, as often as wanted."""
+    now = now or timezone.now()
+    report = PurgeReport()
+    report.messages = _expired_messages(now=now, batch=settings.HALQA["PURGE_BATCH"])
+    report.sessions_ended = _idle_ephemeral_sessions(now=now)
+    report.keys_destroyed = _spent_keys(now=now)
+    report.identities = _stale_identities(now=now)
+    stale_sockets = now - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"] * 2)
+    report.sockets, _ = Presence.objects.filter(seen_at__lt=stale_sockets).delete()
+    report.browser_sessions, _ = BrowserSession.objects.filter(expire_date__lt=now).delete()
+    report.audit_entries = _old_audit_entries(now=now)
+    log.info("purge: %s", report)  # counts only
+    return report
