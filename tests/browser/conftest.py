@@ -1,0 +1,92 @@
+"""A real Halqa server for browser tests: its own daphne on a spare port, its own SQLite file.
+
+It never touches the server a developer may be running on 8000.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("HALQA_CHROMIUM", ""), "/usr/bin/chromium",
+                      "/usr/bin/chromium-browser", shutil.which("chromium") or ""):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    raise RuntimeError("Chromium is missing: `make test` installs it (scripts/ensure-chromium.sh)")
+
+
+@pytest.fixture(scope="session")
+def halqa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    var = tmp_path_factory.mktemp("halqa-var")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HALQA_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{var / 'browser.sqlite3'}",
+        "REDIS_URL": "",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SETTINGS_MODULE": "server.settings",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    subprocess.run([*manage, "seed_demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    log = open(var / "server.log", "wb")
+    server = subprocess.Popen([*manage, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError((var / "server.log").read_text()) from None
+            time.sleep(0.2)
+    else:
+        server.kill()
+        raise RuntimeError("the test server did not start")
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", env=env, manage=manage)
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield browser
+        browser.close()
