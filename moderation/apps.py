@@ -9,8 +9,8 @@ class ModerationConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from moderation.house_rules import blocked_words_forget
         from moderation.models import BlockedWord
-        from moderation.services import blocked_words_forget
 
         def forget(**kwargs: object) -> None:
             blocked_words_forget()

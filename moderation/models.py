@@ -94,12 +94,80 @@ class RuleBreach(models.Model):
         return f"{self.rule} × {self.count}"
 
 
+class Report(models.Model):
+    """Something a facilitator should look at: a reported message, a crisis the house rules
+    spotted, or someone who pressed "I need help now". Waits in the queue until resolved."""
+
+    class Source(models.TextChoices):
+        PARTICIPANT = "participant", _("Reported by a participant")
+        CRISIS = "crisis", _("Crisis language spotted")
+        HELP = "help", _("Asked for help")
+
+    class Reason(models.TextChoices):
+        HARASSMENT = "harassment", _("Harassment or unkindness")
+        IDENTIFYING = "identifying", _("Identifies someone")
+        CRISIS = "crisis", _("Someone may be in danger")
+        SPAM = "spam", _("Spam or advertising")
+        OTHER = "other", _("Something else")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting")
+        ACTIONED = "actioned", _("Action taken")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="reports")
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    # The message concerned, by id only: deleting the message leaves the report in the queue.
+    message_id = models.BigIntegerField(_("message"), null=True, blank=True)
+    # Who reported, and about whom, as aliases in this circle; never the identity behind them.
+    reporter_alias = models.CharField(_("reported by"), max_length=80, blank=True)
+    target_alias = models.CharField(_("about"), max_length=80, blank=True)
+    # The reported text as it was, sealed with the master key (rooms.crypto), so a facilitator
+    # can judge it after the message is gone; deleted with the report after its grace period.
+    snapshot_sealed = models.TextField(blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.OPEN)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, db_index=True)
+    resolved_by_alias = models.CharField(_("resolved by"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["room", "status"], name="moderation_report_queue")]
+
+    def __str__(self) -> str:  # never the snapshot
+        return f"report {self.pk} ({self.source})"
+
+
 class Action(models.Model):
     """The audit trail: who did what to which alias, when and why. Never any message text."""
 
     class Kind(models.TextChoices):
         IDENTITY_ERASED = "identity_erased", _("An identity was erased at its owner's request")
         IDENTITY_EXPIRED = "identity_expired", _("An unused identity was deleted")
+        MESSAGE_DELETE = "message_delete", _("Message deleted")
+        MEMBER_WARN = "member_warn", _("Warned")
+        MEMBER_MUTE = "member_mute", _("Muted")
+        MEMBER_UNMUTE = "member_unmute", _("Unmuted")
+        MEMBER_REMOVE = "member_remove", _("Removed from the session")
+        MEMBER_BAN = "member_ban", _("Banned")
+        MEMBER_UNBAN = "member_unban", _("Ban lifted")
+        MEMBER_ADMIT = "member_admit", _("Admitted from the waiting room")
+        MEMBER_DECLINE = "member_decline", _("Declined at the waiting room")
+        ROOM_LOCK = "room_lock", _("Circle locked")
+        ROOM_UNLOCK = "room_unlock", _("Circle unlocked")
+        ROOM_PAUSE = "room_pause", _("Chat paused")
+        ROOM_RESUME = "room_resume", _("Chat resumed")
+        ROOM_OPEN = "room_open", _("Circle opened")
+        ROOM_CLOSE = "room_close", _("Circle closed")
+        ROOM_SLOW_MODE = "room_slow_mode", _("Slow mode changed")
+        MESSAGE_PIN = "message_pin", _("Message pinned")
+        MESSAGE_UNPIN = "message_unpin", _("Message unpinned")
+        SESSION_END = "session_end", _("Session ended")
+        REPORT_RESOLVE = "report_resolve", _("Report resolved")
 
     room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, null=True, blank=True,
                              related_name="actions")
@@ -107,14 +175,16 @@ class Action(models.Model):
                               related_name="actions_taken")
     actor_alias = models.CharField(_("by"), max_length=80, blank=True)
     target_alias = models.CharField(_("alias"), max_length=80, blank=True)
-    kind = models.CharField(_("action"), max_length=32)
+    kind = models.CharField(_("action"), max_length=32, choices=Kind.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # The action's setting in words a person reads: "30 min", "until 2026-12-01", "10 s".
+    detail = models.CharField(_("detail"), max_length=120, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"

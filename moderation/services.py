@@ -1,139 +1,542 @@
-"""House rules applied to a circle's messages: the pipeline with each circle's settings, the flood
-limits, breach counts, help resources for someone in crisis and the alert to facilitators."""
+"""What facilitators do to keep a circle safe, and what participants ask of them.
+
+One service per action. The websocket consumer (a `moderate` frame), the REST API
+(`/api/v1/rooms/<slug>/moderation/<action>/`) and the console call these and nothing else. Each
+one authorises the actor itself, for every call, writes its change and its audit entry in one
+transaction, and schedules its live events on commit, so a refused call changes nothing and an
+accepted one reaches every process through the channel layer.
+"""
 
 from __future__ import annotations
 
-import math
+import csv
+import io
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
-from django.db.models import F
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from moderation import ratelimit
-from moderation.models import BlockedWord, Resource, RuleBreach
-from moderation.pipeline import Outcome, RateDecision, RuleContext, RuleSettings, run_pipeline
-from rooms import events, protocol
-from rooms.errors import Invalid, RateLimited
+from accounts.models import User
+from moderation import house_rules
+from moderation.models import Action, Report, RuleBreach
+from moderation.pipeline import sanitise_text
+from rooms import crypto, events, protocol
+from rooms import services as rooms
+from rooms.errors import Conflict, Forbidden, Invalid, NotFound
+from rooms.models import Membership, Message, Presence, Room
 
-BLOCKED_WORDS_CACHE_KEY = "moderation:blocked-words"
-BLOCKED_WORDS_CACHE_SECONDS = 300
-
-
-def room_rule_settings(*, room: Any) -> RuleSettings:
-    return RuleSettings(
-        max_length=room.max_message_length,
-        hide_phone_numbers=room.hide_phone_numbers,
-        hide_emails=room.hide_emails,
-        hide_national_ids=room.hide_national_ids,
-        allow_links=room.allow_links,
-        blocked_words_enabled=room.blocked_words_enabled,
-        blocked_words_action=room.blocked_words_action,
-        crisis_detection=room.crisis_detection,
-        medical_advice_nudge=room.medical_advice_nudge,
-        flood_limit=room.flood_limit,
-    )
+CONSOLE_AUDIT_ENTRIES = 30
+MAX_STAFF_NOTE_CHARS = 2000
 
 
-def blocked_words_active() -> tuple[str, ...]:
-    """The admin's list, cached; saving a word clears the cache (moderation.signals)."""
-    words = cache.get(BLOCKED_WORDS_CACHE_KEY)
-    if words is None:
-        words = tuple(BlockedWord.objects.filter(is_active=True).values_list("word", flat=True))
-        cache.set(BLOCKED_WORDS_CACHE_KEY, words, BLOCKED_WORDS_CACHE_SECONDS)
-    return words
+# --- Who may act -------------------------------------------------------------------------------
+def facilitator_check(*, actor: User, room: Room) -> Membership:
+    """The actor's membership in this circle, if they facilitate it (admins everywhere)."""
+    if not getattr(actor, "is_authenticated", False) or not rooms.is_facilitator(
+            user=actor, room=room):
+        raise Forbidden("not_facilitator",
+                        _("Only this circle's facilitators can do that."))
+    return rooms.membership_ensure(user=actor, room=room)
 
 
-def blocked_words_forget() -> None:
-    cache.delete(BLOCKED_WORDS_CACHE_KEY)
+def _member(*, room: Room, alias: str, actor_membership: Membership) -> Membership:
+    """The alias acted on: someone in this circle other than the actor and its facilitators."""
+    target = Membership.objects.filter(room=room, alias=alias).first()
+    if target is None:
+        raise NotFound("member_not_found", _("There is nobody with that alias in this circle."))
+    if target.pk == actor_membership.pk:
+        raise Invalid("not_yourself", _("You cannot do that to yourself."))
+    if rooms.is_facilitator(user=target.user, room=room):
+        raise Forbidden("target_is_facilitator",
+                        _("Facilitators cannot act on each other; ask an admin."))
+    return target
 
 
-def _rate_check(*, user_id: int, room: Any):  # type: ignore[no-untyped-def]
-    """The flood and slow-mode check the pipeline calls once, when it reaches that rule."""
-
-    def check() -> RateDecision:
-        if room.slow_mode_seconds:
-            slow = ratelimit.slow_mode_take(user_id=user_id, room_id=room.pk,
-                                            seconds=room.slow_mode_seconds)
-            if not slow.allowed:
-                return RateDecision(allowed=False, retry_after=slow.retry_after,
-                                    reason="slow_mode")
-        bucket = ratelimit.flood_take(user_id=user_id, room_id=room.pk, burst=room.flood_burst,
-                                      per_minute=room.flood_per_minute)
-        if not bucket.allowed:
-            return RateDecision(allowed=False, retry_after=bucket.retry_after, reason="flood")
-        return RateDecision(allowed=True)
-
-    return check
+def _message(*, room: Room, message_id: int) -> Message:
+    message = (Message.objects.select_related("author", "session")
+               .filter(pk=message_id, room=room, expires_at__gt=timezone.now()).first())
+    if message is None:
+        raise NotFound("message_not_found", _("That message is not in this circle any more."))
+    return message
 
 
-def breaches_record(*, membership_id: int, rules: tuple[str, ...]) -> None:
-    """Count rule breaches per alias per circle (counts only, never the text)."""
-    for rule in set(rules):
-        updated = RuleBreach.objects.filter(membership_id=membership_id, rule=rule).update(
-            count=F("count") + 1
+def _audit(*, room: Room, actor: User | None, actor_alias: str, kind: str,
+           target_alias: str = "", reason: str = "", detail: str = "") -> Action:
+    return Action.objects.create(room=room, actor=actor, actor_alias=actor_alias, kind=kind,
+                                 target_alias=target_alias, reason=reason[:300],
+                                 detail=detail[:120])
+
+
+def _console_on_commit(room_id: int) -> None:
+    transaction.on_commit(lambda: rooms.console_send(room_id=room_id))
+
+
+def _you_on_commit(membership: Membership) -> None:
+    """The alias's own screens redraw its state (muted, warned, admitted)."""
+    events.broadcast_on_commit(events.member_group(membership.pk),
+                               protocol.you_frame(rooms.you_payload(membership=membership)))
+
+
+def _notice_on_commit(membership: Membership, code: str, detail: str, **extra: Any) -> None:
+    events.broadcast_on_commit(events.member_group(membership.pk),
+                               protocol.notice_frame(code=code, detail=detail, **extra))
+
+
+def _minutes(minutes: int) -> str:
+    return f"{minutes} min"
+
+
+# --- Messages ----------------------------------------------------------------------------------
+def message_delete(*, actor: User, room: Room, message_id: int, reason: str = ""
+                   ) -> dict[str, Any]:
+    """Delete a message for real; it leaves every connected screen."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        message = _message(room=room, message_id=message_id)
+        rooms.message_delete_many(room_id=room.pk, ids=[message.pk])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MESSAGE_DELETE,
+               target_alias=message.author.alias, reason=reason)
+        if room.pinned_message_id == message.pk:
+            rooms.room_state_broadcast_on_commit(room_id=room.pk)
+        _console_on_commit(room.pk)
+    return {"message_id": message_id}
+
+
+def message_pin(*, actor: User, room: Room, message_id: int | None) -> dict[str, Any]:
+    """Pin a message at the top of the circle (or unpin with no id)."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target_alias = ""
+        if message_id is not None:
+            target_alias = _message(room=room, message_id=message_id).author.alias
+        Room.objects.filter(pk=room.pk).update(pinned_message_id=message_id)
+        _audit(room=room, actor=actor, actor_alias=me.alias, target_alias=target_alias,
+               kind=Action.Kind.MESSAGE_PIN if message_id else Action.Kind.MESSAGE_UNPIN)
+        rooms.room_state_broadcast_on_commit(room_id=room.pk)
+        _console_on_commit(room.pk)
+    return {"message_id": message_id}
+
+
+def announce(*, actor: User, room: Room, body: str) -> dict[str, Any]:
+    """Post an announcement (through the same house rules as any message) and pin it."""
+    me = facilitator_check(actor=actor, room=room)
+    rooms.rules_accept(membership=me)
+    posted = rooms.message_post(membership_id=me.pk, body=body,
+                                client_id=f"announce-{timezone.now().timestamp():.6f}"
+                                .replace(".", "-"))
+    message_pin(actor=actor, room=room, message_id=posted.message.pk)
+    return {"message_id": posted.message.pk}
+
+
+# --- People ------------------------------------------------------------------------------------
+def member_warn(*, actor: User, room: Room, alias: str, reason: str = "") -> dict[str, Any]:
+    """A private warning, shown to that person only and counted in the console."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        Membership.objects.filter(pk=target.pk).update(warnings=target.warnings + 1)
+        target.warnings += 1
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_WARN,
+               target_alias=alias, reason=reason)
+        _notice_on_commit(target, "warned",
+                          _("A facilitator reminds you of the house rules.")
+                          + (" " + reason if reason else ""), reason=reason)
+        _you_on_commit(target)
+        _console_on_commit(room.pk)
+    return {"alias": alias, "warnings": target.warnings}
+
+
+def member_mute(*, actor: User, room: Room, alias: str, minutes: int, reason: str = ""
+                ) -> dict[str, Any]:
+    """The person can read but not write until the time is up, on every socket and reload."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        target.muted_until = timezone.now() + timedelta(minutes=minutes)
+        target.save(update_fields=["muted_until"])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_MUTE,
+               target_alias=alias, reason=reason, detail=_minutes(minutes))
+        _notice_on_commit(target, "muted",
+                          _("A facilitator muted you for %(minutes)d minute(s). You can still "
+                            "read.") % {"minutes": minutes},
+                          until=target.muted_until.isoformat(), reason=reason)
+        _you_on_commit(target)
+        _console_on_commit(room.pk)
+    return {"alias": alias, "muted_until": target.muted_until.isoformat()}
+
+
+def member_unmute(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        target.muted_until = None
+        target.save(update_fields=["muted_until"])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_UNMUTE,
+               target_alias=alias)
+        _notice_on_commit(target, "unmuted", _("You can write again."))
+        _you_on_commit(target)
+        _console_on_commit(room.pk)
+    return {"alias": alias, "muted_until": None}
+
+
+def _close_member_sockets(target: Membership, *, code: int, notice: dict[str, Any]) -> None:
+    """Close every socket of this alias in this circle, in every process, after telling it why.
+    Its presence rows go now, so the circle sees it leave at once."""
+    Presence.objects.filter(membership=target).delete()
+    rooms.presence_broadcast_on_commit(room_id=target.room_id)
+    events.close_sockets_on_commit(events.member_group(target.pk), code=code, frame=notice)
+
+
+def member_remove(*, actor: User, room: Room, alias: str, cooldown_minutes: int,
+                  reason: str = "") -> dict[str, Any]:
+    """Take someone out of the session; they can come back after the cool-down."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        target.removed_until = timezone.now() + timedelta(minutes=cooldown_minutes)
+        target.save(update_fields=["removed_until"])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_REMOVE,
+               target_alias=alias, reason=reason, detail=_minutes(cooldown_minutes))
+        _close_member_sockets(target, code=protocol.CLOSE_REMOVED, notice=protocol.notice_frame(
+            code="removed",
+            detail=_("A facilitator asked you to leave this session. You can come back in "
+                     "%(minutes)d minute(s).") % {"minutes": cooldown_minutes},
+            until=target.removed_until.isoformat(), reason=reason))
+        _console_on_commit(room.pk)
+    return {"alias": alias, "removed_until": target.removed_until.isoformat()}
+
+
+def member_ban(*, actor: User, room: Room, alias: str, reason: str = "",
+               minutes: int | None = None) -> dict[str, Any]:
+    """Ban someone from this circle, with a reason, for a time or with no end."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        now = timezone.now()
+        target.banned_at = now
+        target.banned_until = now + timedelta(minutes=minutes) if minutes else None
+        target.ban_reason = reason[:300]
+        target.save(update_fields=["banned_at", "banned_until", "ban_reason"])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_BAN,
+               target_alias=alias, reason=reason,
+               detail=_minutes(minutes) if minutes else _("no end"))
+        _close_member_sockets(target, code=protocol.CLOSE_BANNED, notice=protocol.notice_frame(
+            code="banned", detail=_("You cannot take part in this circle any more."),
+            until=protocol.time_or_none(target.banned_until), reason=reason))
+        _console_on_commit(room.pk)
+    return {"alias": alias, "banned_until": protocol.time_or_none(target.banned_until)}
+
+
+def member_unban(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        Membership.objects.filter(pk=target.pk).update(banned_at=None, banned_until=None,
+                                                        ban_reason="", removed_until=None)
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_UNBAN,
+               target_alias=alias)
+        _console_on_commit(room.pk)
+    return {"alias": alias}
+
+
+def member_admit(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
+    """Let an arrival in from the waiting room; their waiting sockets enter at once."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        target.admission = Membership.Admission.ADMITTED
+        target.save(update_fields=["admission"])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_ADMIT,
+               target_alias=alias)
+        events.admitted_on_commit(target.pk)
+        _console_on_commit(room.pk)
+    return {"alias": alias, "admission": target.admission}
+
+
+def member_decline(*, actor: User, room: Room, alias: str, reason: str = "") -> dict[str, Any]:
+    """Do not let an arrival in for this session; their waiting sockets are closed."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        target = _member(room=room, alias=alias, actor_membership=me)
+        target.admission = Membership.Admission.DECLINED
+        target.save(update_fields=["admission"])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_DECLINE,
+               target_alias=alias, reason=reason)
+        _close_member_sockets(target, code=protocol.CLOSE_DECLINED, notice=protocol.notice_frame(
+            code="declined", detail=_("A facilitator did not admit you to this session."),
+            reason=reason))
+        _console_on_commit(room.pk)
+    return {"alias": alias, "admission": target.admission}
+
+
+# --- The circle --------------------------------------------------------------------------------
+def _room_switch(*, actor: User, room: Room, fields: dict[str, Any], kind: str,
+                 detail: str = "") -> dict[str, Any]:
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        Room.objects.filter(pk=room.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(room, name, value)
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=kind, detail=detail)
+        rooms.room_state_broadcast_on_commit(room_id=room.pk)
+        _console_on_commit(room.pk)
+    return {name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in fields.items()}
+
+
+def room_open(*, actor: User, room: Room, on: bool) -> dict[str, Any]:
+    """Open the circle to participants, or close it (facilitators can still enter)."""
+    return _room_switch(actor=actor, room=room, fields={"is_open": on},
+                        kind=Action.Kind.ROOM_OPEN if on else Action.Kind.ROOM_CLOSE)
+
+
+def room_lock(*, actor: User, room: Room, on: bool) -> dict[str, Any]:
+    """No new arrivals while locked; people already in the circle can reconnect."""
+    return _room_switch(actor=actor, room=room,
+                        fields={"is_locked": on, "locked_at": timezone.now() if on else None},
+                        kind=Action.Kind.ROOM_LOCK if on else Action.Kind.ROOM_UNLOCK)
+
+
+def room_pause(*, actor: User, room: Room, on: bool) -> dict[str, Any]:
+    """Read-only for participants while paused."""
+    return _room_switch(actor=actor, room=room, fields={"is_paused": on},
+                        kind=Action.Kind.ROOM_PAUSE if on else Action.Kind.ROOM_RESUME)
+
+
+def room_slow_mode(*, actor: User, room: Room, seconds: int) -> dict[str, Any]:
+    """Seconds between two messages of one person (0 switches it off)."""
+    return _room_switch(actor=actor, room=room, fields={"slow_mode_seconds": seconds},
+                        kind=Action.Kind.ROOM_SLOW_MODE, detail=f"{seconds} s")
+
+
+def room_session_end(*, actor: User, room: Room, reason: str = "") -> dict[str, Any]:
+    """End the session: everyone is told and their sockets close; the circle closes until a
+    facilitator opens it again. Removals, admissions, lock, pause and pin end with it, and an
+    ephemeral circle's messages are deleted and its key destroyed."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        for session in room.sessions.filter(ended_at__isnull=True):
+            rooms.session_end(session=session)
+        Room.objects.filter(pk=room.pk).update(is_open=False, is_locked=False, locked_at=None,
+                                               is_paused=False, pinned_message=None)
+        Membership.objects.filter(room=room).update(admission=Membership.Admission.NONE,
+                                                    removed_until=None)
+        Presence.objects.filter(room=room).delete()
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.SESSION_END,
+               reason=reason)
+        detail = _("The facilitators ended this session. Thank you for being here.")
+        events.broadcast_on_commit(events.room_group(room.pk),
+                                   protocol.session_ended_frame(detail=detail))
+        events.close_sockets_on_commit(events.room_group(room.pk),
+                                       code=protocol.CLOSE_SESSION_ENDED)
+        # Waiting arrivals are not in the circle's group: close their sockets too.
+        events.close_sockets_on_commit(events.waiting_group(room.pk),
+                                       code=protocol.CLOSE_SESSION_ENDED,
+                                       frame=protocol.session_ended_frame(detail=detail))
+        rooms.room_state_broadcast_on_commit(room_id=room.pk)
+        _console_on_commit(room.pk)
+    return {"is_open": False}
+
+
+# --- Reports, help, and the queue --------------------------------------------------------------
+def _report_payload(report: Report) -> dict[str, Any]:
+    return {
+        "id": report.pk, "source": report.source, "reason": report.reason,
+        "message_id": report.message_id, "reporter": report.reporter_alias,
+        "alias": report.target_alias, "status": report.status,
+        "text": crypto.unseal(report.snapshot_sealed),
+        "created_at": protocol.coarse_time(report.created_at),
+    }
+
+
+def report_create(*, user: User, room: Room, message_id: int, reason: str) -> dict[str, Any]:
+    """A participant reports a message. It reaches the facilitators live and waits in their
+    queue; the reported text is kept sealed with the report until it is resolved."""
+    if reason not in Report.Reason.values:
+        raise Invalid("invalid_field", _("Choose a reason for the report."))
+    with transaction.atomic():
+        reporter = rooms.membership_ensure(user=user, room=room)
+        if not reporter.rules_accepted:
+            raise rooms.rules_not_accepted_error()
+        message = _message(room=room, message_id=message_id)
+        existing = Report.objects.filter(room=room, message_id=message.pk, status="open",
+                                         reporter_alias=reporter.alias).first()
+        if existing is not None:
+            return {"report_id": existing.pk, "duplicate": True}
+        text = rooms.message_text(message)
+        report = Report.objects.create(
+            room=room, source=Report.Source.PARTICIPANT, reason=reason, message_id=message.pk,
+            reporter_alias=reporter.alias, target_alias=message.author.alias,
+            snapshot_sealed=crypto.seal(text) if text is not None else "",
         )
-        if not updated:
-            RuleBreach.objects.get_or_create(membership_id=membership_id, rule=rule,
-                                             defaults={"count": 1})
+        events.broadcast_on_commit(events.staff_group(room.pk),
+                                   protocol.report_new_frame(_report_payload(report)))
+        _console_on_commit(room.pk)
+    return {"report_id": report.pk, "duplicate": False}
 
 
-def house_rules_apply(*, membership: Any, body: str) -> Outcome:
-    """Run the circle's house rules over one message, or raise the refusal for its author."""
-    room = membership.room
-    outcome = run_pipeline(body, RuleContext(
-        settings=room_rule_settings(room=room),
-        language=room.language,
-        blocked_words=blocked_words_active() if room.blocked_words_enabled else (),
-        rate_check=_rate_check(user_id=membership.user_id, room=room),
-    ))
-    if outcome.breaches:
-        breaches_record(membership_id=membership.pk, rules=outcome.breaches)
-    refusal = outcome.refusal
-    if refusal is None:
-        return outcome
-    if not refusal.retry_after:
-        raise Invalid(refusal.code, _(refusal.reason))
-    seconds = max(1, math.ceil(refusal.retry_after))
-    detail = _(refusal.reason) + " " + _("You can write again in %(seconds)d s.") % {
-        "seconds": seconds}
-    disconnect = refusal.code == "rate_limited" and ratelimit.flood_strike(
-        user_id=membership.user_id, room_id=room.pk) >= ratelimit.STRIKES_TO_DISCONNECT
-    raise RateLimited(refusal.code, detail, retry_after=seconds,
-                      **({"disconnect": True} if disconnect else {}))
+def help_request(*, user: User, room: Room) -> dict[str, Any]:
+    """"I need help now": the facilitators are alerted privately, and the person gets the help
+    resources at once. One open request per person is enough."""
+    with transaction.atomic():
+        member = rooms.membership_ensure(user=user, room=room)
+        report = Report.objects.filter(room=room, source=Report.Source.HELP, status="open",
+                                       target_alias=member.alias).first()
+        if report is None:
+            report = Report.objects.create(room=room, source=Report.Source.HELP,
+                                           reason=Report.Reason.CRISIS, target_alias=member.alias)
+        events.broadcast_on_commit(events.staff_group(room.pk),
+                                   protocol.help_alert_frame(alias=member.alias,
+                                                             report_id=report.pk))
+        _console_on_commit(room.pk)
+    language = user.language or room.language
+    return {"report_id": report.pk,
+            "notice": house_rules.crisis_support_notice(room=room, language=language)}
 
 
-# --- Crisis support ----------------------------------------------------------------------------
-def resources_for(*, language: str, region: str = "") -> list[dict[str, Any]]:
-    """Active help resources for this language and region, nationwide ones included."""
-    wanted = {language, "ar" if language == "ary" else language}
-    rows = Resource.objects.filter(is_active=True).order_by("order", "name")
-    return [
-        {"name": r.name, "kind": r.kind, "kind_label": str(r.get_kind_display()),
-         "phone": r.phone, "url": r.url, "hours": r.hours, "description": r.description}
-        for r in rows
-        if (not r.region or r.region == region) and wanted & set(r.language_list)
-    ]
+def report_resolve(*, actor: User, room: Room, report_id: int, outcome: str) -> dict[str, Any]:
+    """Close a report: action taken, or dismissed. Its snapshot goes after the grace period."""
+    if outcome not in (Report.Status.ACTIONED, Report.Status.DISMISSED):
+        raise Invalid("invalid_field", _("A report is resolved as actioned or dismissed."))
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        report = Report.objects.select_for_update().filter(pk=report_id, room=room).first()
+        if report is None:
+            raise NotFound("report_not_found", _("There is no such report in this circle."))
+        if report.status != Report.Status.OPEN:
+            raise Conflict("report_resolved", _("Someone already resolved this report."))
+        report.status, report.resolved_at = outcome, timezone.now()
+        report.resolved_by_alias = me.alias
+        report.save(update_fields=["status", "resolved_at", "resolved_by_alias"])
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.REPORT_RESOLVE,
+               target_alias=report.target_alias, detail=f"{report.source}: {outcome}")
+        _console_on_commit(room.pk)
+    return {"report_id": report.pk, "status": outcome}
 
 
-def crisis_support_notice(*, room: Any, language: str) -> dict[str, Any]:
-    """The caring card the author of a message in crisis receives, privately."""
-    return protocol.notice_frame(
-        code="crisis_support",
-        detail=_(
-            "Thank you for telling us. You are not alone. If you are in danger right now, call "
-            "15 (ambulance) or 19 (police). A facilitator of this circle has been told and may "
-            "reach out to you privately. These services can help too:"
-        ),
-        resources=resources_for(language=language, region=room.region),
-    )
+def staff_say(*, actor: User, room: Room, body: str) -> dict[str, Any]:
+    """A note in the facilitators' side channel. Relayed live to them only, never stored."""
+    me = facilitator_check(actor=actor, room=room)
+    text = sanitise_text(body)[:MAX_STAFF_NOTE_CHARS]
+    if not text.strip():
+        raise Invalid("empty_message", _("Write something first."))
+    with transaction.atomic():  # on_commit runs at once outside a transaction; keep one origin
+        events.broadcast_on_commit(events.staff_group(room.pk), protocol.staff_message_frame(
+            alias=me.alias, body=text, created_at=timezone.now()))
+    return {"sent": True}
 
 
-def crisis_alert_on_commit(*, room_id: int, alias: str, message_id: int,
-                           categories: tuple[str, ...]) -> None:
-    """Tell the circle's facilitators, and only them, that someone may need them now."""
-    events.broadcast_on_commit(
-        events.staff_group(room_id),
-        protocol.crisis_alert_frame(alias=alias, message_id=message_id,
-                                    categories=list(categories)),
-    )
+# --- The console and the audit trail -------------------------------------------------------------
+def console_snapshot(*, room_id: int) -> dict[str, Any]:
+    """Everything a facilitator's console shows, in one frame: who is here and their state,
+    who waits, the open reports and alerts, and the latest audit entries."""
+    room = Room.objects.get(pk=room_id)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"])
+    sockets = {}
+    for membership_id, waiting in Presence.objects.filter(
+            room_id=room_id, seen_at__gte=cutoff).values_list("membership_id", "waiting"):
+        sockets[membership_id] = sockets.get(membership_id, True) and waiting
+    breaches: dict[int, dict[str, int]] = {}
+    for membership_id, rule, count in RuleBreach.objects.filter(
+            membership__room_id=room_id).values_list("membership_id", "rule", "count"):
+        breaches.setdefault(membership_id, {})[rule] = count
+    # Present or waiting people, and anyone still muted, removed or banned (so it can be lifted).
+    members = Membership.objects.filter(room_id=room_id).filter(
+        Q(pk__in=list(sockets)) | Q(muted_until__gt=now) | Q(removed_until__gt=now)
+        | Q(banned_at__isnull=False)).order_by("alias")
+    people = []
+    for m in members:
+        people.append({
+            "alias": m.alias, "role": m.role,
+            "present": m.pk in sockets and not sockets[m.pk],
+            "waiting": sockets.get(m.pk, False),
+            "muted_until": protocol.time_or_none(m.muted_until if m.muted_at(now) else None),
+            "removed_until": protocol.time_or_none(
+                m.removed_until if m.removed_at(now) else None),
+            "banned": m.banned_on(now),
+            "banned_until": protocol.time_or_none(m.banned_until if m.banned_on(now) else None),
+            "warnings": m.warnings,
+            "breaches": breaches.get(m.pk, {}),
+            "admission": m.admission,
+        })
+    reports = [_report_payload(r) for r in
+               Report.objects.filter(room_id=room_id, status=Report.Status.OPEN)
+               .order_by("created_at")]
+    audit = [audit_payload(a) for a in
+             Action.objects.filter(room_id=room_id)[:CONSOLE_AUDIT_ENTRIES]]
+    return {"room": rooms.room_snapshot(room=room), "people": people, "reports": reports,
+            "audit": audit}
+
+
+def console_snapshot_frame(*, room_id: int) -> dict[str, Any]:
+    return protocol.console_frame(console_snapshot(room_id=room_id))
+
+
+def console_get(*, actor: User, room: Room) -> dict[str, Any]:
+    facilitator_check(actor=actor, room=room)
+    return console_snapshot(room_id=room.pk)
+
+
+def audit_payload(action: Action) -> dict[str, Any]:
+    return {"id": action.pk, "kind": action.kind, "label": str(action.get_kind_display()),
+            "by": action.actor_alias, "alias": action.target_alias, "reason": action.reason,
+            "detail": action.detail, "created_at": action.created_at.isoformat()}
+
+
+def audit_list(*, actor: User, room: Room, limit: int = 200) -> list[dict[str, Any]]:
+    """The circle's audit trail, newest first: for its facilitators and admins."""
+    facilitator_check(actor=actor, room=room)
+    return [audit_payload(a) for a in Action.objects.filter(room=room)[:limit]]
+
+
+AUDIT_CSV_COLUMNS = ("when", "circle", "action", "by", "alias", "reason", "detail")
+
+
+def audit_csv(*, actor: User, actions: Iterable[Action]) -> str:
+    """The audit trail as CSV, for admins only. Aliases and reasons, never message text."""
+    if not getattr(actor, "is_halqa_admin", False):
+        raise Forbidden("not_admin", _("Only admins can export the audit trail."))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(AUDIT_CSV_COLUMNS)
+    for a in actions:
+        row = [a.created_at.isoformat(), a.room.slug if a.room_id else "", a.kind,
+               a.actor_alias, a.target_alias, a.reason, a.detail]
+        # Cells starting with = + - @ would run as formulas in a spreadsheet.
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in row])
+    return out.getvalue()
+
+
+# --- One table for both edges ------------------------------------------------------------------
+MODERATION_SERVICES: dict[str, Callable[..., dict[str, Any]]] = {
+    "message.delete": message_delete,
+    "message.pin": message_pin,
+    "announce": announce,
+    "member.warn": member_warn,
+    "member.mute": member_mute,
+    "member.unmute": member_unmute,
+    "member.remove": member_remove,
+    "member.ban": member_ban,
+    "member.unban": member_unban,
+    "member.admit": member_admit,
+    "member.decline": member_decline,
+    "room.open": room_open,
+    "room.lock": room_lock,
+    "room.pause": room_pause,
+    "room.slow_mode": room_slow_mode,
+    "session.end": room_session_end,
+    "report.resolve": report_resolve,
+}
+assert set(MODERATION_SERVICES) == set(protocol.MODERATION_ACTIONS)
+
+
+def moderation_perform(*, actor: User, room: Room, action: str, params: dict[str, Any]
+                       ) -> dict[str, Any]:
+    """Run one moderation action, already parsed by rooms.protocol.parse_moderation."""
+    return MODERATION_SERVICES[action](actor=actor, room=room, **params)

@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.services import identity_touch
+from moderation import services as moderation
 from rooms import events, protocol, services
 from rooms.errors import NotFound, ServiceError
 from rooms.models import Membership
@@ -31,12 +32,15 @@ TOUCH_EVERY = 20.0  # seconds between two presence refreshes of one socket
 def _enter(user: Any, slug: str) -> Membership:
     room = services.room_get(slug=slug)
     identity_touch(user=user)
-    return services.membership_ensure(user=user, room=room)
+    membership = services.membership_ensure(user=user, room=room)
+    membership.room = room  # the consumer reads it from the event loop: no lazy query
+    return membership
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
     membership: Membership | None = None
     joined = False
+    waiting = False  # in a waiting room, until a facilitator admits this alias
     join_error: ServiceError | None = None
     history_ids: frozenset[int] = frozenset()
     last_typing = 0.0
@@ -82,6 +86,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=protocol.CLOSE_ROOM_NOT_FOUND)
             return
         await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
+        await self.channel_layer.group_add(events.member_group(self.membership.pk),
+                                           self.channel_name)
         if not self.membership.rules_accepted or not await self._join():
             await self._send_welcome(joined=False)
             if self.join_error is not None:
@@ -90,14 +96,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.membership is None:
             return
-        if self.joined:
+        if self.joined or self.waiting:
             await database_sync_to_async(services.presence_leave)(channel_name=self.channel_name)
-            for group in (events.room_group(self.membership.room_id),
-                          events.staff_group(self.membership.room_id)):
-                await self.channel_layer.group_discard(group, self.channel_name)
-        await self.channel_layer.group_discard(
-            events.user_group(self.membership.user_id), self.channel_name
-        )
+        room_id = self.membership.room_id
+        for group in (events.room_group(room_id), events.staff_group(room_id),
+                      events.waiting_group(room_id), events.member_group(self.membership.pk),
+                      events.user_group(self.membership.user_id)):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _resume_point(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -113,31 +118,49 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return None
 
     async def _join(self) -> bool:
-        """Enter the live circle: group first, then presence, then history, so nothing is lost."""
+        """Enter the live circle: group first, then presence, then history, so nothing is lost.
+
+        In a waiting-room circle an alias not yet admitted waits instead (welcome with
+        `waiting: true`); `member_admitted` brings it in when a facilitator admits it.
+        """
         assert self.membership is not None
-        group = events.room_group(self.membership.room_id)
+        room_id = self.membership.room_id
+        group = events.room_group(room_id)
         await self.channel_layer.group_add(group, self.channel_name)
         try:
-            await database_sync_to_async(services.presence_enter)(
+            entered = await database_sync_to_async(services.presence_enter)(
                 membership=self.membership, channel_name=self.channel_name
             )
         except ServiceError as exc:
             await self.channel_layer.group_discard(group, self.channel_name)
             self.join_error = exc
             return False
-        if self.membership.role == Membership.Role.FACILITATOR:
-            await self.channel_layer.group_add(
-                events.staff_group(self.membership.room_id), self.channel_name)
-        self.joined, self.join_error = True, None
+        self.membership = await database_sync_to_async(
+            Membership.objects.select_related("room").get)(pk=self.membership.pk)
         self.last_touch = time.monotonic()
+        self.join_error = None
+        if not entered:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.channel_layer.group_add(events.waiting_group(room_id), self.channel_name)
+            self.waiting = True
+            await self._send_welcome(joined=False)
+            return True
+        await self.channel_layer.group_discard(events.waiting_group(room_id), self.channel_name)
+        self.waiting = False
+        if self.membership.is_facilitator:
+            await self.channel_layer.group_add(events.staff_group(room_id), self.channel_name)
+        self.joined = True
         welcome = await self._send_welcome(joined=True)
         # Live events queued while the history was read may repeat it: drop those once.
         self.history_ids = frozenset(message["id"] for message in welcome["history"])
+        if self.membership.is_facilitator:
+            await self.send_frame(await database_sync_to_async(moderation.console_snapshot_frame)(
+                room_id=room_id))
         return True
 
     async def _send_welcome(self, *, joined: bool) -> dict[str, Any]:
         welcome = await database_sync_to_async(services.welcome_build)(
-            membership=self.membership, joined=joined, after=self.after
+            membership=self.membership, joined=joined, after=self.after, waiting=self.waiting
         )
         await self.send_frame(welcome)
         return welcome
@@ -152,7 +175,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except protocol.ProtocolError as exc:
             await self.send_frame(protocol.error_frame(code=exc.code, detail=exc.detail))
             return
-        ref = getattr(frame, "client_id", None)
+        ref = getattr(frame, "client_id", None) or getattr(frame, "ref", None)
         try:
             with translation.override(self.lang):
                 await self._handlers[frame.type](self, frame)
@@ -174,7 +197,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.on_join(frame)
 
     async def on_join(self, frame: protocol.ClientFrame) -> None:
-        if self.joined:
+        if self.joined or self.waiting:
             return
         if not await self._join():
             await self._send_welcome(joined=False)
@@ -207,12 +230,46 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.last_touch = now
             await database_sync_to_async(services.presence_touch)(channel_name=self.channel_name)
 
+    async def on_moderate(self, frame: protocol.Moderate) -> None:
+        """A facilitator's action; the service authorises it, for every frame."""
+        result = await database_sync_to_async(self._moderate)(frame)
+        await self.send_frame(protocol.moderate_ack_frame(action=frame.action, ref=frame.ref,
+                                                          result=result))
+
+    def _moderate(self, frame: protocol.Moderate) -> dict[str, Any]:
+        room = services.room_get(slug=self.scope["url_route"]["kwargs"]["slug"])
+        return moderation.moderation_perform(actor=self.scope["user"], room=room,
+                                             action=frame.action, params=frame.params)
+
+    async def on_report(self, frame: protocol.Report) -> None:
+        if not self.joined:
+            raise self.join_error or services.rules_not_accepted_error()
+        result = await database_sync_to_async(moderation.report_create)(
+            user=self.scope["user"], room=self.membership.room, message_id=frame.message_id,
+            reason=frame.reason)
+        await self.send_frame(protocol.notice_frame(
+            code="report_received", detail=_("Thank you. The facilitators will look at it."),
+            report_id=result["report_id"]))
+
+    async def on_help_request(self, frame: protocol.ClientFrame) -> None:
+        result = await database_sync_to_async(moderation.help_request)(
+            user=self.scope["user"], room=self.membership.room)
+        await self.send_frame(result["notice"])
+
+    async def on_staff_say(self, frame: protocol.StaffSay) -> None:
+        await database_sync_to_async(moderation.staff_say)(
+            actor=self.scope["user"], room=self.membership.room, body=frame.body)
+
     _handlers = {
         protocol.RULES_ACCEPT: on_rules_accept,
         protocol.JOIN: on_join,
         protocol.MESSAGE_SEND: on_message_send,
         protocol.TYPING: on_typing,
         protocol.PING: on_ping,
+        protocol.MODERATE: on_moderate,
+        protocol.REPORT: on_report,
+        protocol.HELP_REQUEST: on_help_request,
+        protocol.STAFF_SAY: on_staff_say,
     }
 
     # --- outgoing -----------------------------------------------------------------------------
@@ -223,10 +280,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["text"])
 
     async def sockets_close(self, event: dict[str, Any]) -> None:
-        """The server ends this socket (identity erased, and later: removed, session ended)."""
+        """The server ends this socket: identity erased, removed, banned, declined, session
+        ended. Presence was already cleared by the service that decided it."""
         if "text" in event:
             await self.send(text_data=event["text"])
+        self.joined = self.waiting = False
         await self.close(code=event["code"])
+
+    async def member_admitted(self, event: dict[str, Any]) -> None:
+        """A facilitator admitted this alias: a waiting socket enters the circle now."""
+        if self.waiting:
+            with translation.override(self.lang):
+                if not await self._join():
+                    await self.send_error(self.join_error)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=protocol.encode(frame))

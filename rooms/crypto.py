@@ -88,6 +88,26 @@ def decrypt(*, wrapped_key: str | None, token: str) -> str:
         raise KeyDestroyed() from exc
 
 
+def seal(text: str) -> str:
+    """Encrypt a short text kept apart from any session (a report's snapshot) with the master
+    key; `rotate_master_key` re-seals it."""
+    return master().encrypt(text.encode()).decode()
+
+
+def unseal(token: str) -> str | None:
+    """The sealed text, or None when it cannot be read any more (its master key was dropped)."""
+    if not token:
+        return None
+    try:
+        return master().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def reseal(token: str) -> str:
+    return master().rotate(token.encode()).decode()
+
+
 # --- Keys of ephemeral sessions: in the cache only ----------------------------------------------
 def _cache_name(session_id: int) -> str:
     return f"session-key:{session_id}"

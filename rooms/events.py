@@ -26,12 +26,32 @@ def room_group(room_id: int) -> str:
 
 
 def staff_group(room_id: int) -> str:
-    """The circle's facilitators only: crisis alerts and, later, reports."""
+    """The circle's facilitators only: the console, reports, alerts, the side channel."""
     return f"room.{room_id}.staff"
 
 
 def user_group(user_id: int) -> str:
+    """Every socket of one identity, in any circle (erasure)."""
     return f"user.{user_id}"
+
+
+def member_group(membership_id: int) -> str:
+    """The sockets of one alias in one circle: private notices, mute, removal, admission."""
+    return f"member.{membership_id}"
+
+
+def waiting_group(room_id: int) -> str:
+    """Sockets in a circle's waiting room, not yet in the circle's own group."""
+    return f"room.{room_id}.waiting"
+
+
+ADMITTED = "member.admitted"  # consumer handler: member_admitted
+
+
+def admitted_on_commit(membership_id: int) -> None:
+    """Tell the waiting sockets of an admitted alias to enter the circle."""
+    event = {"type": ADMITTED}
+    transaction.on_commit(lambda: _send(member_group(membership_id), event))
 
 
 def relay_event(frame: dict[str, Any], **meta: Any) -> dict[str, Any]:

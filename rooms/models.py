@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -42,6 +44,28 @@ class Room(models.Model):
     region = models.CharField(
         _("region"), max_length=80, blank=True,
         help_text=_("Used to show local help resources first; empty means nationwide."),
+    )
+
+    # --- How people get in, and what facilitators switch live (moderation/services.py) --------
+    class Access(models.TextChoices):
+        OPEN = "open", _("Open: anyone who accepts the house rules can drop in")
+        WAITING_ROOM = "waiting_room", _("Waiting room: a facilitator admits each arrival")
+
+    access = models.CharField(
+        _("access"), max_length=16, choices=Access.choices, default=Access.OPEN,
+    )
+    is_locked = models.BooleanField(
+        _("locked"), default=False,
+        help_text=_("No new arrivals; people already in the circle can come back."),
+    )
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    is_paused = models.BooleanField(
+        _("paused"), default=False,
+        help_text=_("Read-only for participants; facilitators can still write."),
+    )
+    pinned_message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("pinned message"),
     )
 
     # --- Retention: how long what is said here is kept ---------------------------------------
@@ -157,6 +181,29 @@ class Membership(models.Model):
     )
     rules_accepted_at = models.DateTimeField(_("house rules accepted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    # Refreshed on entering, on pings and on leaving: lets a locked circle take back the people
+    # who were in it when it was locked.
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+
+    # --- What facilitators decided about this alias (moderation/services.py) ------------------
+    class Admission(models.TextChoices):
+        NONE = "", _("Not asked")
+        PENDING = "pending", _("Waiting to be admitted")
+        ADMITTED = "admitted", _("Admitted")
+        DECLINED = "declined", _("Declined")
+
+    admission = models.CharField(
+        _("admission"), max_length=10, choices=Admission.choices, default=Admission.NONE,
+        blank=True,
+    )
+    muted_until = models.DateTimeField(_("muted until"), null=True, blank=True)
+    removed_until = models.DateTimeField(_("removed until"), null=True, blank=True)
+    banned_at = models.DateTimeField(_("banned at"), null=True, blank=True)
+    banned_until = models.DateTimeField(
+        _("banned until"), null=True, blank=True, help_text=_("Empty means no end."),
+    )
+    ban_reason = models.CharField(_("ban reason"), max_length=300, blank=True)
+    warnings = models.PositiveSmallIntegerField(_("warnings"), default=0)
 
     class Meta:
         verbose_name = _("membership")
@@ -172,6 +219,20 @@ class Membership(models.Model):
     @property
     def rules_accepted(self) -> bool:
         return self.rules_accepted_at is not None
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.role == self.Role.FACILITATOR
+
+    def muted_at(self, now: datetime) -> bool:
+        return self.muted_until is not None and self.muted_until > now
+
+    def removed_at(self, now: datetime) -> bool:
+        return self.removed_until is not None and self.removed_until > now
+
+    def banned_on(self, now: datetime) -> bool:
+        return self.banned_at is not None and (self.banned_until is None
+                                               or self.banned_until > now)
 
 
 class Message(models.Model):
@@ -210,6 +271,9 @@ class Presence(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sockets")
     channel_name = models.CharField(max_length=200, unique=True)
     seen_at = models.DateTimeField()
+    # A socket in a waiting-room circle that a facilitator has not admitted yet: shown to the
+    # facilitators as an arrival, not to the circle as present.
+    waiting = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["room", "seen_at"], name="rooms_presence_room_seen")]

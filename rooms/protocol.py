@@ -18,7 +18,11 @@ from django.utils.translation import gettext as _
 # --- Close codes (application range 4000-4999) ------------------------------------------------
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_ROOM_NOT_FOUND = 4404
+CLOSE_BANNED = 4403
+CLOSE_REMOVED = 4408
+CLOSE_DECLINED = 4409
 CLOSE_IDENTITY_ERASED = 4410
+CLOSE_SESSION_ENDED = 4411
 CLOSE_FLOODING = 4429
 
 MAX_FRAME_CHARS = 16_384  # a frame larger than this is refused before parsing
@@ -30,6 +34,10 @@ MESSAGE_SEND = "message.send"
 TYPING = "typing"
 PING = "ping"
 JOIN = "join"
+MODERATE = "moderate"  # facilitators only: one of MODERATION_ACTIONS
+REPORT = "report"
+HELP_REQUEST = "help.request"
+STAFF_SAY = "staff.say"  # facilitators' side channel
 
 # --- Server → client --------------------------------------------------------------------------
 WELCOME = "welcome"
@@ -41,6 +49,14 @@ NOTICE = "notice"
 ERROR = "error"
 PONG = "pong"
 CRISIS_ALERT = "crisis.alert"  # to the circle's facilitators only
+ROOM_STATE = "room.state"  # locked, paused, slow mode, pinned message
+YOU = "you"  # your own state changed: muted, warned, admitted
+SESSION_ENDED = "session.ended"
+CONSOLE = "console"  # facilitators only: participants, arrivals, reports, audit
+REPORT_NEW = "report.new"  # facilitators only
+HELP_ALERT = "help.alert"  # facilitators only
+STAFF_MESSAGE = "staff.message"  # facilitators only
+MODERATE_ACK = "moderate.ack"
 
 
 class ProtocolError(Exception):
@@ -75,12 +91,154 @@ def _parse_message_send(data: dict[str, Any]) -> MessageSend:
     return MessageSend(type=MESSAGE_SEND, body=body, client_id=client_id)
 
 
+# --- Moderation: one frame type, one action name, the same parameters over REST ---------------
+MAX_REASON_CHARS = 300
+MAX_MINUTES = 60 * 24 * 365  # a year: longer bans have no end instead
+
+
+@dataclass(frozen=True, slots=True)
+class Moderate(ClientFrame):
+    action: str
+    params: dict[str, Any]
+    ref: str | None = None
+
+
+def _alias(data: dict[str, Any]) -> str:
+    alias = data.get("alias")
+    if not isinstance(alias, str) or not 0 < len(alias) <= 80:
+        raise ProtocolError("invalid_field", _("“alias” must name someone in this circle."))
+    return alias
+
+
+def _reason(data: dict[str, Any]) -> str:
+    reason = data.get("reason", "")
+    if reason is None:
+        return ""
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
+        raise ProtocolError("invalid_field", _("“reason” must be a text of at most %(n)d "
+                                               "characters.") % {"n": MAX_REASON_CHARS})
+    return reason.strip()
+
+
+def _whole(data: dict[str, Any], name: str, *, low: int, high: int, optional: bool = False
+           ) -> int | None:
+    value = data.get(name)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ProtocolError("invalid_field", _("“%(name)s” must be a whole number from "
+                                               "%(low)d to %(high)d.")
+                            % {"name": name, "low": low, "high": high})
+    return value
+
+
+def _switch(data: dict[str, Any]) -> bool:
+    value = data.get("on")
+    if not isinstance(value, bool):
+        raise ProtocolError("invalid_field", _("“on” must be true or false."))
+    return value
+
+
+def _message_id(data: dict[str, Any], *, optional: bool = False) -> int | None:
+    return _whole(data, "message_id", low=1, high=2**62, optional=optional)
+
+
+def _announcement(data: dict[str, Any]) -> str:
+    body = data.get("body")
+    if not isinstance(body, str):
+        raise ProtocolError("invalid_field", _("“body” must be a text string."))
+    return body
+
+
+def _choice(data: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
+    value = data.get(name)
+    if value not in choices:
+        raise ProtocolError("invalid_field", _("“%(name)s” must be one of: %(choices)s.")
+                            % {"name": name, "choices": ", ".join(choices)})
+    return value
+
+
+# Each action: the parameters it takes, validated into keyword arguments of its service
+# (moderation/services.py). The console and the REST API send exactly these.
+MODERATION_ACTIONS: dict[str, Any] = {
+    "message.delete": lambda d: {"message_id": _message_id(d), "reason": _reason(d)},
+    "member.warn": lambda d: {"alias": _alias(d), "reason": _reason(d)},
+    "member.mute": lambda d: {"alias": _alias(d), "reason": _reason(d),
+                              "minutes": _whole(d, "minutes", low=1, high=MAX_MINUTES)},
+    "member.unmute": lambda d: {"alias": _alias(d)},
+    "member.remove": lambda d: {"alias": _alias(d), "reason": _reason(d),
+                                "cooldown_minutes": _whole(d, "cooldown_minutes", low=0,
+                                                           high=MAX_MINUTES)},
+    "member.ban": lambda d: {"alias": _alias(d), "reason": _reason(d),
+                             "minutes": _whole(d, "minutes", low=1, high=MAX_MINUTES,
+                                               optional=True)},
+    "member.unban": lambda d: {"alias": _alias(d)},
+    "member.admit": lambda d: {"alias": _alias(d)},
+    "member.decline": lambda d: {"alias": _alias(d), "reason": _reason(d)},
+    "room.open": lambda d: {"on": _switch(d)},
+    "room.lock": lambda d: {"on": _switch(d)},
+    "room.pause": lambda d: {"on": _switch(d)},
+    "room.slow_mode": lambda d: {"seconds": _whole(d, "seconds", low=0, high=3600)},
+    "message.pin": lambda d: {"message_id": _message_id(d, optional=True)},
+    "announce": lambda d: {"body": _announcement(d)},
+    "session.end": lambda d: {"reason": _reason(d)},
+    "report.resolve": lambda d: {
+        "report_id": _whole(d, "report_id", low=1, high=2**62),
+        "outcome": _choice(d, "outcome", ("actioned", "dismissed")),
+    },
+}
+
+
+def parse_moderation(data: dict[str, Any]) -> Moderate:
+    """A moderation request, from a websocket frame or a REST body, checked the same way."""
+    action = data.get("action")
+    parser = MODERATION_ACTIONS.get(action) if isinstance(action, str) else None
+    if parser is None:
+        raise ProtocolError(
+            "unknown_action",
+            _("Unknown action. Known actions: %(actions)s.")
+            % {"actions": ", ".join(MODERATION_ACTIONS)},
+        )
+    ref = data.get("ref")
+    if ref is not None and (not isinstance(ref, str) or not CLIENT_ID_RE.match(ref)):
+        raise ProtocolError("invalid_field", _("“ref” must be 1 to 64 letters, digits, “-” "
+                                               "or “_”."))
+    return Moderate(type=MODERATE, action=action, params=parser(data), ref=ref)
+
+
+@dataclass(frozen=True, slots=True)
+class Report(ClientFrame):
+    message_id: int
+    reason: str
+
+
+REPORT_REASONS = ("harassment", "identifying", "crisis", "spam", "other")
+
+
+def parse_report(data: dict[str, Any]) -> Report:
+    return Report(type=REPORT, message_id=_message_id(data),
+                  reason=_choice(data, "reason", REPORT_REASONS))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSay(ClientFrame):
+    body: str
+
+
+def _parse_staff_say(data: dict[str, Any]) -> StaffSay:
+    return StaffSay(type=STAFF_SAY, body=_announcement(data))
+
+
 _PARSERS = {
     RULES_ACCEPT: lambda data: ClientFrame(type=RULES_ACCEPT),
     MESSAGE_SEND: _parse_message_send,
     TYPING: lambda data: ClientFrame(type=TYPING),
     PING: lambda data: ClientFrame(type=PING),
     JOIN: lambda data: ClientFrame(type=JOIN),
+    MODERATE: parse_moderation,
+    REPORT: parse_report,
+    HELP_REQUEST: lambda data: ClientFrame(type=HELP_REQUEST),
+    STAFF_SAY: _parse_staff_say,
 }
 CLIENT_TYPES = tuple(_PARSERS)
 
@@ -127,15 +285,54 @@ def member_payload(*, alias: str, role: str) -> dict[str, str]:
     return {"alias": alias, "role": role}
 
 
-def welcome_frame(*, you: dict[str, str], room: dict[str, Any], rules: str, rules_accepted: bool,
+def time_or_none(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def welcome_frame(*, you: dict[str, Any], room: dict[str, Any], rules: str, rules_accepted: bool,
                   joined: bool, members: list[dict[str, str]], history: list[dict[str, Any]],
-                  history_truncated: bool = False) -> dict[str, Any]:
+                  history_truncated: bool = False, waiting: bool = False) -> dict[str, Any]:
     return {
         "type": WELCOME, "you": you, "room": room,
         "rules": {"text": rules, "accepted": rules_accepted},
-        "joined": joined, "members": members, "history": history,
+        "joined": joined, "waiting": waiting, "members": members, "history": history,
         "history_truncated": history_truncated,
     }
+
+
+def you_frame(you: dict[str, Any]) -> dict[str, Any]:
+    """Your own state (muted until, admission) changed; sent to your sockets only."""
+    return {"type": YOU, "you": you}
+
+
+def room_state_frame(room: dict[str, Any]) -> dict[str, Any]:
+    return {"type": ROOM_STATE, "room": room}
+
+
+def session_ended_frame(*, detail: str) -> dict[str, Any]:
+    return {"type": SESSION_ENDED, "detail": detail}
+
+
+def console_frame(console: dict[str, Any]) -> dict[str, Any]:
+    return {"type": CONSOLE, **console}
+
+
+def report_new_frame(report: dict[str, Any]) -> dict[str, Any]:
+    return {"type": REPORT_NEW, "report": report}
+
+
+def help_alert_frame(*, alias: str, report_id: int) -> dict[str, Any]:
+    return {"type": HELP_ALERT, "alias": alias, "report_id": report_id}
+
+
+def staff_message_frame(*, alias: str, body: str, created_at: datetime) -> dict[str, Any]:
+    return {"type": STAFF_MESSAGE, "alias": alias, "body": body,
+            "created_at": coarse_time(created_at)}
+
+
+def moderate_ack_frame(*, action: str, ref: str | None, result: dict[str, Any]
+                       ) -> dict[str, Any]:
+    return {"type": MODERATE_ACK, "action": action, "ref": ref, "result": result}
 
 
 def message_new_frame(message: dict[str, Any]) -> dict[str, Any]:
@@ -171,9 +368,10 @@ def error_frame(*, code: str, detail: str, ref: str | None = None, **extra: Any
     return frame
 
 
-def crisis_alert_frame(*, alias: str, message_id: int, categories: list[str]) -> dict[str, Any]:
+def crisis_alert_frame(*, alias: str, message_id: int, categories: list[str],
+                       report_id: int | None = None) -> dict[str, Any]:
     return {"type": CRISIS_ALERT, "alias": alias, "message_id": message_id,
-            "categories": categories}
+            "categories": categories, "report_id": report_id}
 
 
 def pong_frame() -> dict[str, Any]:

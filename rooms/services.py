@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
-from moderation import services as house_rules
+from moderation import house_rules
 from moderation.pipeline import Outcome
 from rooms import crypto, events, protocol
 from rooms.errors import Conflict, Forbidden, NotFound
@@ -47,18 +47,56 @@ def room_get(*, slug: str) -> Room:
         raise NotFound("room_not_found", _("There is no circle with that address.")) from None
 
 
+def _pinned_payload(room: Room) -> dict[str, Any] | None:
+    """The pinned message as everyone sees it, or None (none, expired, or unreadable)."""
+    if room.pinned_message_id is None:
+        return None
+    message = (Message.objects.select_related("author", "session")
+               .filter(pk=room.pinned_message_id, expires_at__gt=timezone.now()).first())
+    text = message_text(message) if message is not None else None
+    if message is None or text is None:
+        return None
+    return _message_payload(message, message.author, text)
+
+
 def room_snapshot(*, room: Room) -> dict[str, Any]:
-    """What a client needs to draw a circle's header."""
+    """What a client needs to draw a circle's header and its live controls."""
     return {
         "slug": room.slug, "title": room.title, "theme": room.theme,
         "description": room.description, "language": room.language,
         "dir": "rtl" if room.is_rtl else "ltr", "capacity": room.capacity,
-        "is_open": room.is_open,
+        "is_open": room.is_open, "access": room.access, "locked": room.is_locked,
+        "paused": room.is_paused, "slow_mode_seconds": room.slow_mode_seconds,
+        "pinned": _pinned_payload(room),
     }
 
 
-def _is_facilitator(*, user: User, room: Room) -> bool:
+def room_state_broadcast_on_commit(*, room_id: int) -> None:
+    """Everyone in the circle redraws its controls (lock, pause, slow mode, pin)."""
+
+    def send() -> None:
+        room = Room.objects.get(pk=room_id)
+        frame = protocol.room_state_frame(room_snapshot(room=room))
+        events._send(events.room_group(room_id), events.relay_event(frame))
+
+    transaction.on_commit(send)
+
+
+def is_facilitator(*, user: User, room: Room) -> bool:
+    """Admins everywhere, facilitators in the circles they are assigned to. Read fresh."""
     return user.is_halqa_admin or room.facilitators.filter(pk=user.pk).exists()
+
+
+def you_payload(*, membership: Membership) -> dict[str, Any]:
+    """An alias's own state, as its own screens show it."""
+    now = timezone.now()
+    return {
+        **protocol.member_payload(alias=membership.alias, role=membership.role),
+        "muted_until": protocol.time_or_none(
+            membership.muted_until if membership.muted_at(now) else None),
+        "warnings": membership.warnings,
+        "admission": membership.admission,
+    }
 
 
 def _alias_for(*, user: User, room: Room, attempt: int) -> str:
@@ -72,11 +110,14 @@ def _alias_for(*, user: User, room: Room, attempt: int) -> str:
 
 def membership_ensure(*, user: User, room: Room) -> Membership:
     """This identity's membership of this circle, created with a new alias on first entry."""
+    role = (Membership.Role.FACILITATOR if is_facilitator(user=user, room=room)
+            else Membership.Role.PARTICIPANT)
     membership = Membership.objects.filter(user=user, room=room).first()
     if membership is not None:
+        if membership.role != role:  # assigned or unassigned since last time
+            membership.role = role
+            membership.save(update_fields=["role"])
         return membership
-    role = (Membership.Role.FACILITATOR if _is_facilitator(user=user, room=room)
-            else Membership.Role.PARTICIPANT)
     for attempt in range(8):
         try:
             with transaction.atomic():
@@ -106,7 +147,7 @@ def _presence_cutoff():
 def presence_members(*, room_id: int) -> list[dict[str, str]]:
     """Everyone with at least one live socket in the circle, by alias."""
     rows = (
-        Presence.objects.filter(room_id=room_id, seen_at__gte=_presence_cutoff())
+        Presence.objects.filter(room_id=room_id, seen_at__gte=_presence_cutoff(), waiting=False)
         .values_list("membership__alias", "membership__role")
         .distinct()
         .order_by("membership__alias")
@@ -115,34 +156,97 @@ def presence_members(*, room_id: int) -> list[dict[str, str]]:
 
 
 def presence_broadcast_on_commit(*, room_id: int) -> None:
+    """Who is present, to the circle; and the console, to its facilitators."""
+
     def send() -> None:
         frame = protocol.presence_frame(presence_members(room_id=room_id))
         events._send(events.room_group(room_id), events.relay_event(frame))
+        console_send(room_id=room_id)
 
     transaction.on_commit(send)
 
 
-def presence_enter(*, membership: Membership, channel_name: str) -> None:
-    """Count one socket of this member as present, if the circle is open and has room."""
+def console_send(*, room_id: int) -> None:
+    """Send the facilitators' console of a circle to its staff group (after a commit)."""
+    from moderation.services import console_snapshot_frame  # moderation builds on rooms
+
+    frame = console_snapshot_frame(room_id=room_id)
+    events._send(events.staff_group(room_id), events.relay_event(frame))
+
+
+def _until_detail(until) -> str:  # type: ignore[no-untyped-def]
+    seconds = max(1, int((until - timezone.now()).total_seconds()))
+    minutes = -(-seconds // 60)
+    return _("%(minutes)d more minute(s).") % {"minutes": minutes}
+
+
+def entry_check(*, membership: Membership, room: Room) -> None:
+    """Whether this alias may enter the circle now; raises the refusal it gets if not."""
+    now = timezone.now()
+    if membership.banned_on(now):
+        detail = _("You cannot take part in this circle any more.")
+        if membership.banned_until is not None:
+            detail = _("You cannot take part in this circle for %(time)s") % {
+                "time": _until_detail(membership.banned_until)}
+        raise Forbidden("banned", detail, reason=membership.ban_reason)
+    if membership.removed_at(now):
+        raise Forbidden(
+            "removed",
+            _("A facilitator asked you to leave this session. You can come back in %(time)s")
+            % {"time": _until_detail(membership.removed_until)},
+            retry_after=int((membership.removed_until - now).total_seconds()) + 1,
+        )
+    if membership.is_facilitator:
+        return
+    if not room.is_open:
+        raise _room_closed()
+    if room.is_locked:
+        # People who were in the circle when it was locked may come back (a reload, a lost
+        # connection); nobody new comes in.
+        grace = timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"])
+        was_in = (membership.last_seen_at is not None and room.locked_at is not None
+                  and membership.last_seen_at >= room.locked_at - grace)
+        if not was_in:
+            raise Forbidden("room_locked", _("This circle is locked: no new arrivals for now."))
+    if (room.access == Room.Access.WAITING_ROOM
+            and membership.admission == Membership.Admission.DECLINED):
+        raise Forbidden("declined", _("A facilitator did not admit you to this session."))
+
+
+def presence_enter(*, membership: Membership, channel_name: str) -> bool:
+    """Count one socket of this member as present, if the circle lets them in and has room.
+
+    Returns False when the circle has a waiting room and this alias is not admitted yet: the
+    socket then waits, shown to the facilitators as an arrival.
+    """
     if not membership.rules_accepted:
         raise rules_not_accepted_error()
     with transaction.atomic():
         room = Room.objects.select_for_update().get(pk=membership.room_id)
-        if not room.is_open:
-            raise _room_closed()
+        membership = Membership.objects.get(pk=membership.pk)  # fresh: bans, admission
+        entry_check(membership=membership, room=room)
+        waiting = (room.access == Room.Access.WAITING_ROOM and not membership.is_facilitator
+                   and membership.admission != Membership.Admission.ADMITTED)
         cutoff = _presence_cutoff()
-        live = Presence.objects.filter(room=room, seen_at__gte=cutoff)
-        if not live.filter(membership=membership).exists():
+        live = Presence.objects.filter(room=room, seen_at__gte=cutoff, waiting=False)
+        if not waiting and not live.filter(membership=membership).exists():
             others = live.values("membership_id").distinct().count()
             if others >= room.capacity:
                 raise _room_full()
         # Sockets of processes that died never said goodbye: sweep them here.
         Presence.objects.filter(room=room, seen_at__lt=cutoff).delete()
+        now = timezone.now()
         Presence.objects.update_or_create(
             channel_name=channel_name,
-            defaults={"membership": membership, "room": room, "seen_at": timezone.now()},
+            defaults={"membership": membership, "room": room, "seen_at": now,
+                      "waiting": waiting},
         )
+        updates = {"last_seen_at": now}
+        if waiting and membership.admission != Membership.Admission.PENDING:
+            updates["admission"] = Membership.Admission.PENDING
+        Membership.objects.filter(pk=membership.pk).update(**updates)
         presence_broadcast_on_commit(room_id=room.pk)
+    return not waiting
 
 
 def presence_leave(*, channel_name: str) -> None:
@@ -152,15 +256,18 @@ def presence_leave(*, channel_name: str) -> None:
         if row is None:
             return
         row.delete()
+        Membership.objects.filter(pk=row.membership_id).update(last_seen_at=timezone.now())
         presence_broadcast_on_commit(room_id=row.room_id)
         if row.room.is_ephemeral and not Presence.objects.filter(
-                room_id=row.room_id, seen_at__gte=_presence_cutoff()).exists():
+                room_id=row.room_id, seen_at__gte=_presence_cutoff(), waiting=False).exists():
             for session in Session.objects.filter(room_id=row.room_id, ended_at__isnull=True):
                 session_end(session=session)
 
 
 def presence_touch(*, channel_name: str) -> None:
-    Presence.objects.filter(channel_name=channel_name).update(seen_at=timezone.now())
+    now = timezone.now()
+    Presence.objects.filter(channel_name=channel_name).update(seen_at=now)
+    Membership.objects.filter(sockets__channel_name=channel_name).update(last_seen_at=now)
 
 
 # --- Messages ---------------------------------------------------------------------------------
@@ -185,7 +292,7 @@ def session_wrapped_key(session: Session) -> str | None:
     return session.wrapped_key or crypto.ephemeral_key_get(session_id=session.pk)
 
 
-def _message_text(message: Message) -> str | None:
+def message_text(message: Message) -> str | None:
     """The clear text of a stored message, or None once its session key is destroyed."""
     try:
         return crypto.decrypt(wrapped_key=session_wrapped_key(message.session),
@@ -285,6 +392,7 @@ def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePos
         raise rules_not_accepted_error()
     if not room.is_open:
         raise _room_closed()
+    speak_check(membership=membership, room=room)
     existing = _message_by_client_id(membership=membership, client_id=client_id)
     if existing is not None:
         return existing
@@ -321,11 +429,31 @@ def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePos
                          notices=_outcome_notices(outcome, membership=membership))
 
 
+def speak_check(*, membership: Membership, room: Room) -> None:
+    """Whether this alias may write now: not muted, banned or removed, and the chat not paused
+    (facilitators can always write, so they can steer a paused circle)."""
+    now = timezone.now()
+    if membership.banned_on(now) or membership.removed_at(now):
+        raise Forbidden("not_in_circle", _("You are not taking part in this circle right now."))
+    if membership.is_facilitator:
+        return
+    if membership.muted_at(now):
+        raise Forbidden(
+            "muted", _("A facilitator muted you: you can read, and write again in %(time)s")
+            % {"time": _until_detail(membership.muted_until)},
+            retry_after=int((membership.muted_until - now).total_seconds()) + 1,
+            muted_until=membership.muted_until.isoformat(),
+        )
+    if room.is_paused:
+        raise Forbidden("paused", _("The facilitators paused the chat for a moment. You can "
+                                    "still read."))
+
+
 def _message_by_client_id(*, membership: Membership, client_id: str) -> MessagePosted | None:
     message = (Message.objects.select_related("session")
                .filter(author=membership, client_id=client_id, expires_at__gt=timezone.now())
                .first())
-    text = _message_text(message) if message is not None else None
+    text = message_text(message) if message is not None else None
     if message is None or text is None:
         return None
     return MessagePosted(message=message, payload=_message_payload(message, membership, text),
@@ -359,21 +487,23 @@ def message_history(*, room_id: int, after: int | None = None, limit: int | None
         page = page[:limit]
     messages = []
     for message in page:
-        text = _message_text(message)
+        text = message_text(message)
         if text is not None:  # a shredded session's leftovers are never served
             messages.append(_message_payload(message, message.author, text))
     return History(messages=messages, truncated=truncated)
 
 
 # --- Entering a circle over a socket ----------------------------------------------------------
-def welcome_build(*, membership: Membership, joined: bool, after: int | None = None
-                  ) -> dict[str, Any]:
+def welcome_build(*, membership: Membership, joined: bool, after: int | None = None,
+                  waiting: bool = False) -> dict[str, Any]:
     """The first frame a socket gets, and again once it has joined (then with history)."""
+    membership = Membership.objects.select_related("room").get(pk=membership.pk)
     room = membership.room
     history = (message_history(room_id=room.pk, after=after) if joined
                else History(messages=[], truncated=False))
     return protocol.welcome_frame(
-        you=protocol.member_payload(alias=membership.alias, role=membership.role),
+        you=you_payload(membership=membership),
+        waiting=waiting,
         room=room_snapshot(room=room),
         rules=room.house_rules,
         rules_accepted=membership.rules_accepted,

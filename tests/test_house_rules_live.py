@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from accounts.models import User
-from moderation.models import BlockedWord, Resource, RuleBreach
+from moderation.models import BlockedWord, Report, Resource, RuleBreach
 from rooms import protocol
 from rooms.models import Message
 from rooms.services import message_history
@@ -99,7 +99,11 @@ async def test_crisis_message_is_kept_author_gets_card_facilitator_gets_alert(
         "honestly I want to kill myself")
     alert = await f.receive_type(protocol.CRISIS_ALERT)
     assert alert == {"type": "crisis.alert", "alias": welcome_a["you"]["alias"],
-                     "message_id": ack["id"], "categories": alert["categories"]}
+                     "message_id": ack["id"], "categories": alert["categories"],
+                     "report_id": alert["report_id"]}
+    # ... and it waits in the facilitators' queue until one of them resolves it
+    report = await adb(Report.objects.get)(pk=alert["report_id"])
+    assert (report.source, report.status, report.message_id) == ("crisis", "open", ack["id"])
     assert "suicide" in alert["categories"]
     # nobody but facilitators hears of it
     while not await b.nothing(timeout=0.3):

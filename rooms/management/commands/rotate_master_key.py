@@ -1,4 +1,5 @@
-"""Re-wrap every stored session key with the newest master key. Messages are not touched.
+"""Re-wrap every stored session key (and re-seal report snapshots) with the newest master key.
+Messages are not touched.
 
 Rotation: put a new key first in HALQA_MASTER_KEYS (keep the old ones after it), restart, run
 this command, then remove the old keys from HALQA_MASTER_KEYS.
@@ -34,4 +35,13 @@ class Command(BaseCommand):
                     session_id=session_id, wrapped_key=crypto.session_key_rewrap(wrapped),
                     seconds=settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600)
                 rewrapped += 1
-        self.stdout.write(f"rotate_master_key: {rewrapped} session key(s) re-wrapped")
+        from moderation.models import Report
+
+        resealed = 0
+        with transaction.atomic():
+            for report in Report.objects.select_for_update().exclude(snapshot_sealed=""):
+                report.snapshot_sealed = crypto.reseal(report.snapshot_sealed)
+                report.save(update_fields=["snapshot_sealed"])
+                resealed += 1
+        self.stdout.write(f"rotate_master_key: {rewrapped} session key(s) re-wrapped, "
+                          f"{resealed} report snapshot(s) re-sealed")
