@@ -92,15 +92,24 @@ def house_rules_apply(*, membership: Any, body: str) -> Outcome:
     refusal = outcome.refusal
     if refusal is None:
         return outcome
+    # The text bounced, but someone who wrote that they are in danger still gets help at once
+    # and the facilitators still hear of it.
+    extra: dict[str, Any] = {}
+    crisis = [c for flag in outcome.flags if flag.kind == "crisis" for c in flag.categories]
+    if crisis:
+        crisis_alert_on_commit(room_id=room.pk, alias=membership.alias, message_id=None,
+                               categories=tuple(crisis))
+        extra["notices"] = [crisis_support_notice(
+            room=room, language=membership.user.language or room.language)]
     if not refusal.retry_after:
-        raise Invalid(refusal.code, _(refusal.reason))
+        raise Invalid(refusal.code, _(refusal.reason), **extra)
     seconds = max(1, math.ceil(refusal.retry_after))
     detail = _(refusal.reason) + " " + _("You can write again in %(seconds)d s.") % {
         "seconds": seconds}
     disconnect = refusal.code == "rate_limited" and ratelimit.flood_strike(
         user_id=membership.user_id, room_id=room.pk) >= ratelimit.STRIKES_TO_DISCONNECT
     raise RateLimited(refusal.code, detail, retry_after=seconds,
-                      **({"disconnect": True} if disconnect else {}))
+                      **({"disconnect": True} if disconnect else {}), **extra)
 
 
 # --- Crisis support ----------------------------------------------------------------------------
@@ -129,7 +138,7 @@ def crisis_support_notice(*, room: Any, language: str) -> dict[str, Any]:
     )
 
 
-def crisis_alert_on_commit(*, room_id: int, alias: str, message_id: int,
+def crisis_alert_on_commit(*, room_id: int, alias: str, message_id: int | None,
                            categories: tuple[str, ...]) -> None:
     """Tell the circle's facilitators, and only them, that someone may need them now. The alert
     also waits in the console's queue until a facilitator resolves it, so one who arrives later

@@ -269,10 +269,7 @@ def _crisis_flags(text: str, ctx: RuleContext) -> tuple[Flag, ...]:
 def rule_size(text: str, ctx: RuleContext) -> Verdict:
     if len(text) <= ctx.settings.max_length or _counted_length(text) <= ctx.settings.max_length:
         return ALLOW
-    # Still tell the service about a person in danger, even though the text bounces.
-    return Verdict(
-        refusal=Refusal("size", "too_long", REASON_TOO_LONG), flags=_crisis_flags(text, ctx)
-    )
+    return Verdict(refusal=Refusal("size", "too_long", REASON_TOO_LONG))
 
 
 def rule_flood(text: str, ctx: RuleContext) -> Verdict:
@@ -368,8 +365,10 @@ _DEFAULT_CONTEXT = RuleContext()
 def run_pipeline(text: str, ctx: RuleContext = _DEFAULT_CONTEXT) -> Outcome:
     """Run every rule in order; stop at the first refusal.
 
-    A refused outcome has ``text == ""`` and keeps only the refusal and any crisis
-    flag (rewrites and nudges about a message that was not sent would mislead).
+    A refused outcome has ``text == ""`` and keeps only the refusal and the crisis
+    flag, looked for even when the refusing rule comes before the crisis rule: a person in
+    danger is offered help whatever happens to the text (rewrites and nudges about a
+    message that was not sent would mislead).
     """
     rewrites: list[Rewrite] = []
     flags: list[Flag] = []
@@ -380,7 +379,8 @@ def run_pipeline(text: str, ctx: RuleContext = _DEFAULT_CONTEXT) -> Outcome:
         if verdict is ALLOW:
             continue
         if verdict.refusal is not None:
-            return Outcome(text="", refusal=verdict.refusal, flags=tuple(flags) + verdict.flags)
+            crisis = tuple(f for f in flags if f.kind == "crisis") or _crisis_flags(current, ctx)
+            return Outcome(text="", refusal=verdict.refusal, flags=crisis)
         if verdict.text is not None:
             current = verdict.text
         rewrites += verdict.rewrites

@@ -298,4 +298,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=protocol.encode(frame))
 
     async def send_error(self, exc: ServiceError, ref: str | None = None) -> None:
-        await self.send_frame(protocol.error_frame(ref=ref, **exc.as_dict()))
+        """The error frame, then any private notice that goes with it (help for someone in
+        danger whose message bounced)."""
+        error = exc.as_dict()
+        notices = error.pop("notices", [])
+        await self.send_frame(protocol.error_frame(ref=ref, **error))
+        for notice in notices:
+            await self.send_frame(notice)

@@ -368,7 +368,7 @@ def error_frame(*, code: str, detail: str, ref: str | None = None, **extra: Any
     return frame
 
 
-def crisis_alert_frame(*, alias: str, message_id: int, categories: list[str],
+def crisis_alert_frame(*, alias: str, message_id: int | None, categories: list[str],
                        report_id: int | None = None) -> dict[str, Any]:
     return {"type": CRISIS_ALERT, "alias": alias, "message_id": message_id,
             "categories": categories, "report_id": report_id}

@@ -111,6 +111,21 @@ async def test_crisis_message_is_kept_author_gets_card_facilitator_gets_alert(
     assert await adb(RuleBreach.objects.count)() == 0  # crisis is never a breach
 
 
+async def test_crisis_message_that_bounces_still_brings_help_and_an_alert(connect, identity):
+    """Too long to post: the text is refused, but the person in danger is not left alone."""
+    room = await adb(room_create)(max_message_length=40)
+    fac = await adb(facilitator_for)(room)
+    f, _ = await enter(connect, fac, room)
+    a, welcome_a = await enter(connect, await adb(identity)(), room)
+    await say(a, "I can't go on, I want to end my life. " * 3, "long1")
+    error = await a.receive_type("error")
+    assert error["code"] == "too_long" and "notices" not in error
+    assert (await a.receive_type("notice"))["code"] == "crisis_support"
+    alert = await f.receive_type(protocol.CRISIS_ALERT)
+    assert (alert["alias"], alert["message_id"]) == (welcome_a["you"]["alias"], None)
+    assert await adb(Message.objects.count)() == 0
+
+
 @pytest.mark.parametrize("body", ["bghit nmout, ma b9itch baghi n3ich", "بغيت نموت",
                                   "je veux mourir", "mon mari me frappe"])
 async def test_crisis_language_in_every_language_reaches_the_facilitator(
