@@ -78,6 +78,14 @@ def breaches_record(*, membership_id: int, rules: tuple[str, ...]) -> None:
                                              defaults={"count": 1})
 
 
+def _console_refresh_on_commit(room_id: int) -> None:
+    from django.db import transaction
+
+    from rooms.services import console_send  # rooms builds on the house rules
+
+    transaction.on_commit(lambda: console_send(room_id=room_id))
+
+
 def house_rules_apply(*, membership: Any, body: str) -> Outcome:
     """Run the circle's house rules over one message, or raise the refusal for its author."""
     room = membership.room
@@ -89,6 +97,7 @@ def house_rules_apply(*, membership: Any, body: str) -> Outcome:
     ))
     if outcome.breaches:
         breaches_record(membership_id=membership.pk, rules=outcome.breaches)
+        _console_refresh_on_commit(room.pk)  # facilitators see the new count
     refusal = outcome.refusal
     if refusal is None:
         return outcome

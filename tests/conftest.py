@@ -21,6 +21,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 ORIGIN = b"http://127.0.0.1:8000"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Worker threads of database_sync_to_async close their connections after each call, so
+    the test database can be dropped at the end (PostgreSQL refuses while one is open)."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _embedded_default(settings: Any) -> None:
     """Every test starts from the embedded default, whatever the shell exported."""
