@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
-from moderation.models import Action
+from moderation.models import Action, Report
 from rooms import events, protocol
 from rooms import services as rooms_services
 from rooms.errors import Invalid, RateLimited
@@ -87,13 +87,18 @@ def identity_erase(*, user: User, kind: str = Action.Kind.IDENTITY_ERASED) -> No
     membership and alias, then the identity itself. The audit trail counts the erasure in each
     circle without naming anyone."""
     with transaction.atomic():
-        memberships = list(Membership.objects.filter(user=user).values_list("id", "room_id"))
+        memberships = list(Membership.objects.filter(user=user)
+                           .values_list("id", "room_id", "alias"))
         present_in = set(Presence.objects.filter(membership__user=user)
                          .values_list("room_id", flat=True))
-        for membership_id, room_id in memberships:
+        for membership_id, room_id, alias in memberships:
             ids = list(Message.objects.filter(author_id=membership_id)
                        .values_list("id", flat=True))
             rooms_services.message_delete_many(room_id=room_id, ids=ids)
+            # Reports about what they wrote (with its sealed copy) go too; reports they made
+            # stay for the facilitators, no longer naming them.
+            Report.objects.filter(room_id=room_id, target_alias=alias).delete()
+            Report.objects.filter(room_id=room_id, reporter_alias=alias).update(reporter_alias="")
             Action.objects.create(room_id=room_id, kind=kind)
         if not memberships:
             Action.objects.create(kind=kind)

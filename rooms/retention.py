@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.sessions.models import Session as BrowserSession
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from rooms import crypto, services
@@ -29,7 +30,9 @@ class PurgeReport:
     identities: int = 0
     sockets: int = 0
     browser_sessions: int = 0
+    reports: int = 0
     audit_entries: int = 0
+    admin_log_entries: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{name}={count}" for name, count in asdict(self).items())
@@ -91,25 +94,62 @@ def _stale_identities(*, now: datetime) -> int:
     return count
 
 
-def _old_audit_entries(*, now: datetime) -> int:
+def _in_batches(queryset: QuerySet, *, batch: int) -> int:
+    """Delete the rows of a queryset, `batch` at a time, each batch its own transaction."""
+    total = 0
+    while True:
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        with transaction.atomic():
+            deleted, _ = queryset.model.objects.filter(pk__in=ids).delete()
+        total += deleted
+
+
+def _old_reports(*, now: datetime, batch: int) -> int:
+    """Reports hold a sealed copy of the reported text and two aliases. A resolved report goes
+    `REPORT_GRACE_HOURS` after it was resolved; one nobody resolved goes when it is as old as the
+    longest a message may be kept, so its snapshot never outlives the message it copies."""
+    from moderation.models import Report
+
+    grace = now - timedelta(hours=settings.HALQA["REPORT_GRACE_HOURS"])
+    oldest = now - timedelta(hours=settings.HALQA["MAX_RETENTION_HOURS"])
+    # Without a resolution time a report counts as open, whatever its status says.
+    stale = Report.objects.filter(Q(resolved_at__lte=grace)
+                                  | Q(resolved_at__isnull=True, created_at__lte=oldest))
+    return _in_batches(stale, batch=batch)
+
+
+def _old_audit_entries(*, now: datetime, batch: int) -> int:
     from moderation.models import Action
 
     cutoff = now - timedelta(days=settings.HALQA["AUDIT_RETENTION_DAYS"])
-    deleted, _ = Action.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return _in_batches(Action.objects.filter(created_at__lt=cutoff), batch=batch)
+
+
+def _old_admin_log_entries(*, now: datetime, batch: int) -> int:
+    """Django admin's change history names objects (an identity's username, an alias): it is
+    kept no longer than the audit trail."""
+    from django.contrib.admin.models import LogEntry
+
+    cutoff = now - timedelta(days=settings.HALQA["AUDIT_RETENTION_DAYS"])
+    return _in_batches(LogEntry.objects.filter(action_time__lt=cutoff), batch=batch)
 
 
 def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     """Delete everything past its retention. Safe to run at any time, as often as wanted."""
     now = now or timezone.now()
+    batch = settings.HALQA["PURGE_BATCH"]
     report = PurgeReport()
-    report.messages = _expired_messages(now=now, batch=settings.HALQA["PURGE_BATCH"])
+    report.messages = _expired_messages(now=now, batch=batch)
     report.sessions_ended = _idle_ephemeral_sessions(now=now)
     report.keys_destroyed = _spent_keys(now=now)
     report.identities = _stale_identities(now=now)
     stale_sockets = now - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"] * 2)
     report.sockets, _ = Presence.objects.filter(seen_at__lt=stale_sockets).delete()
     report.browser_sessions, _ = BrowserSession.objects.filter(expire_date__lt=now).delete()
-    report.audit_entries = _old_audit_entries(now=now)
+    report.reports = _old_reports(now=now, batch=batch)
+    report.audit_entries = _old_audit_entries(now=now, batch=batch)
+    report.admin_log_entries = _old_admin_log_entries(now=now, batch=batch)
     log.info("purge: %s", report)  # counts only
     return report

@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from server.logfilter import ACCESS_LOGGERS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("HALQA_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -246,6 +248,9 @@ HALQA = {
     "STALE_IDENTITY_DAYS": env.int("HALQA_STALE_IDENTITY_DAYS", default=90),
     # Audit entries (who did what, never message text) are kept this long.
     "AUDIT_RETENTION_DAYS": env.int("HALQA_AUDIT_RETENTION_DAYS", default=180),
+    # A resolved report (with its sealed copy of the reported text) is deleted this long after
+    # it was resolved; one left open goes when it is MAX_RETENTION_HOURS old.
+    "REPORT_GRACE_HOURS": env.int("HALQA_REPORT_GRACE_HOURS", default=72),
     # Rows deleted per statement by the purge, so a live circle never waits long.
     "PURGE_BATCH": env.int("HALQA_PURGE_BATCH", default=500),
 }
@@ -254,13 +259,23 @@ HALQA = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_client_addresses": {"()": "server.logfilter.ClientAddressFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["no_client_addresses"]},
+                 # A logger without any handler falls back to Python's last-resort handler,
+                 # which prints WARNING and above unfiltered: access loggers get this one.
+                 "discard": {"class": "logging.NullHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # daphne's access log would carry client addresses; server.serve runs without it.
-        "daphne.access": {"level": "CRITICAL", "propagate": False},
-        "django.channels.server": {"level": "CRITICAL", "propagate": False},
+        # Django's defaults give "django" a console handler of its own (with DEBUG=true) and the
+        # error e-mails, which carry the request's REMOTE_ADDR: only ours, through the filter.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # SQL with its parameters (pseudonyms, aliases, ciphertext) is never logged.
+        "django.db.backends": {"handlers": [], "level": "INFO", "propagate": True},
+        # Access logs would carry client addresses; server.serve runs daphne without one anyway.
+        **{name: {"handlers": ["discard"], "level": "CRITICAL", "propagate": False}
+           for name in ACCESS_LOGGERS},
     },
 }
 ADMINS: list = []

@@ -55,6 +55,50 @@ def test_every_message_gets_its_expiry_from_the_room_when_written(identity):
 
 
 @pytest.mark.django_db
+def test_no_circle_keeps_a_message_longer_than_the_limit(identity, settings):
+    settings.HALQA = {**settings.HALQA, "MAX_RETENTION_HOURS": 24}
+    room = room_create(retention_hours=100)  # set before the limit was lowered
+    before = timezone.now()
+    message = Message.objects.get(pk=post(member(identity(), room), "capped"))
+    assert timedelta(hours=24) <= message.expires_at - before < timedelta(hours=24, minutes=1)
+
+
+@pytest.mark.django_db
+def test_a_passphrase_is_kept_only_as_a_one_way_hash(identity):
+    user = identity()
+    client = Client()
+    client.force_login(user)
+    passphrase = f"olive trees {uuid.uuid4().hex}"
+    assert client.post("/api/v1/identities/passphrase/", {"passphrase": passphrase},
+                       content_type="application/json").status_code == 204
+    user.refresh_from_db()
+    assert user.check_password(passphrase) and passphrase not in user.password
+    assert user.password.split("$", 1)[0] in {"pbkdf2_sha256", "argon2", "bcrypt_sha256",
+                                              "scrypt"}
+    with connection.cursor() as cursor:  # in no column of the identity's row either
+        cursor.execute("SELECT * FROM accounts_user WHERE id = %s", [user.pk])
+        assert passphrase not in repr(cursor.fetchone())
+
+
+@pytest.mark.django_db
+def test_the_admin_site_has_no_page_that_shows_message_text(identity):
+    from django.contrib import admin
+
+    assert Message not in admin.site._registry
+    staff = User.objects.create_superuser("an-admin", password="x" * 12)
+    room = room_create()
+    post(member(identity(), room), "text the admin never sees")
+    client = Client()
+    client.force_login(staff)
+    for model in admin.site._registry:
+        meta = model._meta
+        response = client.get(f"/admin/{meta.app_label}/{meta.model_name}/")
+        assert b"text the admin never sees" not in response.content, meta.label
+    # Administrators enter any circle as its facilitators.
+    assert services.membership_ensure(user=staff, room=room).role == "facilitator"
+
+
+@pytest.mark.django_db
 def test_expired_message_is_never_served_again_even_before_the_purge(identity):
     room = room_create(retention_hours=1)
     user = identity()
@@ -104,6 +148,160 @@ def test_after_the_purge_no_row_is_older_than_its_retention(identity):
         assert cursor.fetchone()[0] == 0
     # every key whose messages are gone is gone too
     assert not Session.objects.filter(ended_at__isnull=False, messages__isnull=True).exists()
+
+
+def _report(room, *, age: timedelta, resolved_ago: timedelta | None = None, text="sealed"):
+    from moderation.models import Report
+
+    now = timezone.now()
+    report = Report.objects.create(room=room, source=Report.Source.PARTICIPANT,
+                                   reason=Report.Reason.OTHER, target_alias="Someone",
+                                   reporter_alias="Reporter", snapshot_sealed=crypto.seal(text))
+    resolved = {} if resolved_ago is None else {
+        "status": Report.Status.DISMISSED, "resolved_at": now - resolved_ago}
+    Report.objects.filter(pk=report.pk).update(created_at=now - age, **resolved)
+    return report.pk
+
+
+@pytest.mark.django_db
+def test_reports_go_after_their_grace_period_or_the_longest_retention(identity, settings):
+    settings.HALQA = {**settings.HALQA, "REPORT_GRACE_HOURS": 10, "MAX_RETENTION_HOURS": 100}
+    room = room_create()
+    gone = [
+        _report(room, age=timedelta(hours=20), resolved_ago=timedelta(hours=11)),
+        _report(room, age=timedelta(hours=101)),  # open, but as old as any message can be
+        _report(room, age=timedelta(hours=200), resolved_ago=timedelta(hours=10, seconds=1)),
+    ]
+    kept = [
+        _report(room, age=timedelta(hours=20), resolved_ago=timedelta(hours=9)),  # in grace
+        _report(room, age=timedelta(hours=99)),  # open, not yet at the longest retention
+        _report(room, age=timedelta(hours=150), resolved_ago=timedelta(hours=1)),
+    ]
+    report = purge_expired()
+    assert report.reports == len(gone)
+    from moderation.models import Report
+
+    assert sorted(Report.objects.values_list("pk", flat=True)) == sorted(kept)
+
+
+@pytest.mark.django_db
+def test_the_admin_log_is_kept_no_longer_than_the_audit_trail(identity, settings):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    settings.HALQA = {**settings.HALQA, "AUDIT_RETENTION_DAYS": 30}
+    admin = User.objects.create_user("an-admin", is_staff=True, is_superuser=True)
+    target = identity()
+    for days in (31, 29):
+        entry = LogEntry.objects.create(
+            user=admin, content_type=ContentType.objects.get_for_model(User),
+            object_id=str(target.pk), object_repr=target.username, action_flag=CHANGE,
+            change_message="Changed language.")
+        LogEntry.objects.filter(pk=entry.pk).update(
+            action_time=timezone.now() - timedelta(days=days))
+    assert purge_expired().admin_log_entries == 1
+    assert LogEntry.objects.count() == 1
+
+
+# Every table whose rows hold words someone wrote, an alias, or a trace of a person's visit.
+USER_TEXT_TABLES = ("rooms_message", "moderation_report", "moderation_action", "django_admin_log",
+                    "django_session", "rooms_presence")
+
+
+@pytest.mark.django_db
+def test_sql_no_row_of_any_table_with_user_text_is_past_its_retention(identity, settings):
+    """Every table that holds words someone wrote or an alias, filled with rows on both sides of
+    its limit; after one purge, SQL finds none past it."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.sessions.backends.db import SessionStore
+
+    halqa = settings.HALQA
+    room = room_create(retention_hours=1)
+    author = identity()
+    membership = member(author, room)
+    for n in range(4):
+        post(membership, f"text {n}")
+    now = timezone.now()
+    for days_old in (1, halqa["AUDIT_RETENTION_DAYS"] + 1):
+        Action.objects.filter(pk=Action.objects.create(kind="room_lock", room=room,
+                                                       actor_alias="Facilitator").pk
+                              ).update(created_at=now - timedelta(days=days_old))
+        entry = LogEntry.objects.create(
+            user=User.objects.create_user(f"staff-{days_old}", is_staff=True),
+            content_type=ContentType.objects.get_for_model(Membership),
+            object_id=str(membership.pk), object_repr=f"{membership.alias} @ {room.pk}",
+            action_flag=ADDITION)
+        LogEntry.objects.filter(pk=entry.pk).update(action_time=now - timedelta(days=days_old))
+    grace = timedelta(hours=halqa["REPORT_GRACE_HOURS"])
+    longest = timedelta(hours=halqa["MAX_RETENTION_HOURS"])
+    _report(room, age=grace * 2, resolved_ago=grace + timedelta(minutes=1))
+    _report(room, age=grace * 2, resolved_ago=grace - timedelta(hours=3))  # kept, at `later` too
+    _report(room, age=longest + timedelta(minutes=1))
+    _report(room, age=longest - timedelta(hours=3))  # kept
+    for age in (timedelta(days=1), -timedelta(days=1)):
+        store = SessionStore()
+        store["note"] = "a signed-in browser"
+        store.create()
+        store.model.objects.filter(session_key=store.session_key).update(expire_date=now - age)
+
+    later = now + timedelta(hours=2)  # the messages' hour is over
+    timeout = timedelta(seconds=halqa["PRESENCE_TIMEOUT"])
+    for n, seen in enumerate((later - timeout * 3, later - timeout)):
+        Presence.objects.create(membership=membership, room=room, channel_name=f"socket-{n}",
+                                seen_at=seen)
+    report = purge_expired(now=later)
+    assert (report.messages, report.reports, report.audit_entries, report.admin_log_entries,
+            report.browser_sessions, report.sockets) == (4, 2, 1, 1, 1, 1)
+
+    limits = {
+        "rooms_message": ("expires_at <= %s", [later]),
+        "moderation_report": (
+            "(resolved_at IS NOT NULL AND resolved_at <= %s) OR "
+            "(resolved_at IS NULL AND created_at <= %s)", [later - grace, later - longest]),
+        "moderation_action": ("created_at < %s",
+                              [later - timedelta(days=halqa["AUDIT_RETENTION_DAYS"])]),
+        "django_admin_log": ("action_time < %s",
+                             [later - timedelta(days=halqa["AUDIT_RETENTION_DAYS"])]),
+        "django_session": ("expire_date < %s", [later]),
+        "rooms_presence": ("seen_at < %s", [later - timeout * 2]),
+    }
+    assert set(limits) == set(USER_TEXT_TABLES)
+    with connection.cursor() as cursor:
+        for table, (where, params) in limits.items():
+            cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params)
+            assert cursor.fetchone()[0] == 0, f"{table} keeps rows past their retention"
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            assert cursor.fetchone()[0] > 0 or table == "rooms_message", (
+                f"{table}: the rows within their retention should still be there")
+
+
+@pytest.mark.django_db
+def test_a_timed_circle_gets_a_new_key_and_the_old_one_goes_with_its_last_message(identity,
+                                                                                  settings):
+    room = room_create(retention_hours=1)
+    membership = member(identity(), room)
+    first = Message.objects.get(pk=post(membership, "under the first key")).session
+    Session.objects.filter(pk=first.pk).update(started_at=timezone.now() - timedelta(
+        hours=settings.HALQA["SESSION_KEY_HOURS"], minutes=1))
+    purge_expired()  # the key is too old: its session ends, its message is still within its hour
+    assert Session.objects.get(pk=first.pk).ended_at is not None
+    second = Message.objects.get(pk=post(membership, "under a new key")).session
+    assert second.pk != first.pk and second.wrapped_key != first.wrapped_key
+
+    report = purge_expired(now=timezone.now() + timedelta(hours=2))
+    assert report.messages == 2 and report.keys_destroyed == 1  # the open session keeps its key
+    assert list(Session.objects.values_list("pk", flat=True)) == [second.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_purge_takes_expired_messages_off_open_screens(connect, identity):
+    room = await adb(room_create)(retention_hours=1)
+    a, _ = await enter(connect, await adb(identity)(), room)
+    await a.send({"type": "message.send", "body": "soon gone", "client_id": "g1"})
+    message_id = (await a.receive_type("message.ack"))["id"]
+    await adb(purge_expired)(now=timezone.now() + timedelta(hours=2))
+    assert (await a.receive_type("message.deleted"))["ids"] == [message_id]
 
 
 @pytest.mark.django_db
@@ -272,6 +470,33 @@ async def test_forget_me_erases_everything_and_updates_other_screens_live(connec
     assert not await adb(Presence.objects.filter(membership__user_id=leaving.pk).exists)()
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_forget_me_takes_the_reports_about_them_and_unnames_their_own(connect, identity):
+    from moderation.models import Report
+
+    room = await adb(room_create)()
+    leaving, other = await adb(identity)(), await adb(identity)()
+    a, _ = await enter(connect, leaving, room)
+    b, welcome_b = await enter(connect, other, room)
+    await a.send({"type": "message.send", "body": "reported words", "client_id": "r1"})
+    mine = (await a.receive_type("message.ack"))["id"]
+    await b.send({"type": "message.send", "body": "other words", "client_id": "r2"})
+    theirs = (await b.receive_type("message.ack"))["id"]
+    await b.send({"type": "report", "message_id": mine, "reason": "harassment"})
+    await b.receive_type("notice")
+    await a.send({"type": "report", "message_id": theirs, "reason": "spam"})
+    await a.receive_type("notice")
+
+    def forget_me():
+        client = Client()
+        client.force_login(leaving)
+        return client.delete("/api/v1/identities/me/").status_code
+
+    assert await adb(forget_me)() == 204
+    left = await adb(list)(Report.objects.values("target_alias", "reporter_alias"))
+    assert left == [{"target_alias": welcome_b["you"]["alias"], "reporter_alias": ""}]
+
+
 # --- No trace of who was there: logs ---------------------------------------------------------
 CANARY_ADDRESS = "198.51.100.77"
 CANARY_FORWARDED = "203.0.113.99"
@@ -326,43 +551,117 @@ async def test_no_log_line_holds_a_client_address_or_message_text(identity, capl
             assert secret not in line, f"{record.name} logged {secret!r}"
 
 
-# --- Redis: the marker never rests there -----------------------------------------------------
+# --- Redis: the marker never rests there, and nothing of the layer outlives its expiry ---------
+LAYER_EXPIRY = 2  # seconds an undelivered frame may wait (30 in production)
+GROUP_EXPIRY = 4  # seconds a membership of a dead socket lasts (86400 in production)
+
+
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-async def test_no_redis_key_holds_the_marker(redis_layers, connect, identity, settings):
-    import redis.asyncio as aioredis
+async def test_redis_holds_no_marker_and_every_layer_key_expires(redis_layers, connect, identity,
+                                                                  settings):
+    import asyncio
+    import time
 
-    for alias in ("default", "second"):
-        settings.CHANNEL_LAYERS[alias]["CONFIG"]["symmetric_encryption_keys"] = [
-            "test-layer-secret"]
-    settings.CHANNEL_LAYERS = {**settings.CHANNEL_LAYERS}
+    import redis.asyncio as aioredis
+    from channels.layers import get_channel_layer
+    from channels_redis.core import RedisChannelLayer
+
+    from rooms import events
+
+    prefix = settings.REDIS_PREFIX
+    config = {**redis_layers["default"]["CONFIG"], "expiry": LAYER_EXPIRY,
+              "group_expiry": GROUP_EXPIRY, "symmetric_encryption_keys": ["test-layer-secret"]}
+    settings.CHANNEL_LAYERS = {
+        alias: {**layer, "CONFIG": dict(config)} for alias, layer in redis_layers.items()}
     marker = f"REDIS-MARKER-{uuid.uuid4().hex}"
     room = await adb(room_create)(retention_hours=1)
     a, _ = await enter(connect, await adb(identity)(), room, layer="default")
     b, _ = await enter(connect, await adb(identity)(), room, layer="second")
+    # A socket whose server died without saying goodbye: it stays in the circle's group, so every
+    # frame for the circle, message text included, is queued in Redis for a reader that is gone.
+    layer = get_channel_layer()
+    dead_channel = "specific.deadprocess!socket"
+    await layer.group_add(events.room_group(room.pk), dead_channel)
     for n in range(3):
         await a.send({"type": "message.send", "body": f"{marker} {n}", "client_id": f"r{n}"})
         await a.receive_type("message.ack")
-    await b.receive_type("message.new", timeout=5)
-    await b.close()  # b's queue stops being read: anything left would sit in Redis
+    for _ in range(3):
+        await b.receive_type("message.new", timeout=5)
 
     client = aioredis.from_url(REDIS_URL)
 
-    async def keys_holding(needle: bytes) -> list[bytes]:
-        found = []
-        async for key in client.scan_iter(count=500):
-            dumped = await client.dump(key)
-            if dumped and needle in dumped:
-                found.append(key)
+    def is_layer_key(key: bytes) -> bool:
+        """Channel queues are `<prefix><channel>`, groups `<prefix>:group:<name>`; the cache
+        (`<prefix>:1:...`) and the flood counters (`<prefix>:rate:...`) are not the layer's."""
+        rest = key.decode()[len(prefix):]
+        return rest.startswith(":group:") or not rest.startswith(":")
+
+    async def raw_value(key: bytes) -> bytes | None:
+        """Every byte a key holds, read by its type. (Not DUMP: its LZF compression splits
+        a text into pieces, so a marker would never be found in it.)"""
+        kind = (await client.type(key)).decode()
+        if kind == "string":
+            return await client.get(key)
+        if kind == "list":
+            parts = await client.lrange(key, 0, -1)
+        elif kind == "set":
+            parts = list(await client.smembers(key))
+        elif kind == "zset":
+            parts = [member for member, _ in await client.zrange(key, 0, -1, withscores=True)]
+        elif kind == "hash":
+            parts = [part for item in (await client.hgetall(key)).items() for part in item]
+        elif kind == "none":
+            return None
+        else:
+            raise AssertionError(f"unexpected Redis type {kind} at {key!r}")
+        return b"\n".join(parts) or b""
+
+    async def snapshot() -> dict[bytes, tuple[bytes, int]]:
+        """Every key of this test: all the bytes it holds, and its TTL."""
+        found = {}
+        async for key in client.scan_iter(match=f"{prefix}*", count=500):
+            value = await raw_value(key)
+            if value is not None:
+                found[key] = (value, await client.ttl(key))
         return found
 
-    # The scan would see plain text if it were there: a frame sent without encryption is found.
-    probe = f"PROBE-{uuid.uuid4().hex}"
-    await client.set(f"halqa-test-probe-{probe}", probe, ex=30)
-    assert await keys_holding(probe.encode())
-    await client.delete(f"halqa-test-probe-{probe}")
+    try:
+        # The scan would see plain text if it were there: a frame sent on a layer without
+        # encryption is found in the queue it waits in.
+        probe = f"PROBE-{uuid.uuid4().hex}"
+        plain = RedisChannelLayer(**{**config, "symmetric_encryption_keys": None})
+        await plain.send("halqa.probe", {"type": "probe", "text": probe})
+        await plain.close_pools()
+        assert any(probe.encode() in value for value, _ in (await snapshot()).values())
+        await client.delete(f"{prefix}halqa.probe")
 
-    assert await keys_holding(marker.encode()) == []
-    await adb(purge_expired)(now=timezone.now() + timedelta(hours=2))
-    assert await keys_holding(marker.encode()) == []
-    await client.aclose()
+        keys = await snapshot()
+        layer_keys = {key: ttl for key, (_, ttl) in keys.items() if is_layer_key(key)}
+        dead_queue = (prefix + "specific.deadprocess!").encode()
+        assert dead_queue in layer_keys, f"the undelivered frames should be queued: {keys}"
+        assert (prefix + f":group:room.{room.pk}").encode() in layer_keys
+        assert not [key for key, (dumped, _) in keys.items() if marker.encode() in dumped]
+        # Nothing persists without an expiry (-1), the layer's keys within the layer's own.
+        assert not [key for key, (_, ttl) in keys.items() if ttl < 0], keys
+        for key, ttl in layer_keys.items():
+            assert 0 < ttl <= (GROUP_EXPIRY if b":group:" in key else LAYER_EXPIRY), (key, ttl)
+
+        await a.close()
+        await b.close()
+        await adb(purge_expired)(now=timezone.now() + timedelta(hours=2))
+        assert not [key for key, (dumped, _) in (await snapshot()).items()
+                    if marker.encode() in dumped]
+
+        # After the layer's expiry, nothing of the layer is left in Redis for this test.
+        deadline = time.monotonic() + max(LAYER_EXPIRY, GROUP_EXPIRY) + 3
+        while time.monotonic() < deadline:
+            left = [key for key in await snapshot() if is_layer_key(key)]
+            if not left:
+                break
+            await asyncio.sleep(0.25)
+        assert left == [], f"channel-layer keys outlived their expiry: {left}"
+        assert not [key for key, (dumped, _) in (await snapshot()).items()
+                    if marker.encode() in dumped]
+    finally:
+        await client.aclose()

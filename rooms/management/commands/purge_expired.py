@@ -12,7 +12,8 @@ from rooms.retention import purge_expired
 
 
 class Command(BaseCommand):
-    help = "Purge expired messages, spent keys, stale identities and old audit entries."
+    help = ("Purge expired messages, reports past their grace period, spent keys, stale "
+            "identities and old audit entries.")
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--every", type=int, default=0, metavar="SECONDS",
@@ -20,9 +21,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
         while True:
-            close_old_connections()
             report = purge_expired()
             self.stdout.write(f"purge_expired: {report}")
             if not every:
                 return
             time.sleep(every)
+            # Between rounds of the worker only, like a request boundary: drop a connection the
+            # database closed or that outlived CONN_MAX_AGE. Never on a single run, which may be
+            # inside a caller's transaction (a test's, or call_command in a shell).
+            close_old_connections()
