@@ -1,7 +1,16 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from moderation.models import BlockedWord, Resource, RuleBreach
+from moderation import services
+from moderation.models import Action, BlockedWord, Report, Resource, RuleBreach
+from rooms.errors import ServiceError
 
 CHECK_BEFORE_LIVE = _(
     "Check every resource before going live: call each number, confirm the hours and the "
@@ -12,6 +21,8 @@ CHECK_BEFORE_LIVE = _(
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
+    # An address typed without a scheme is taken as https (Django 6's default, asked for now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "kind", "phone", "hours", "languages", "region", "is_active",
                     "verified_on")
     list_filter = ("kind", "is_active", "region")
@@ -25,8 +36,6 @@ class ResourceAdmin(admin.ModelAdmin):
     )
 
     def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
-        from django.contrib import messages
-
         messages.warning(request, CHECK_BEFORE_LIVE)
         return super().changelist_view(request, extra_context)
 
@@ -49,3 +58,91 @@ class RuleBreachAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+# --- The audit trail and the report queue: read-only, for admins ------------------------------
+class _ReadOnlyForAdmins(admin.ModelAdmin):
+    """Visible to Halqa admins (role admin, or superusers) only; nobody adds, edits or deletes
+    here: entries are written by moderation.services alone."""
+
+    def _is_admin(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and getattr(user, "is_halqa_admin", False))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_admin(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _csv_response(request: HttpRequest, actions: Any) -> HttpResponse:
+    """The CSV of these audit entries, built by the service (which checks the admin again)."""
+    text = services.audit_csv(actor=request.user, actions=actions.select_related("room"))
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="halqa-audit-{timezone.now():%Y%m%d-%H%M}.csv"')
+    return response
+
+
+@admin.register(Action)
+class ActionAdmin(_ReadOnlyForAdmins):
+    list_display = ("created_at", "room", "kind", "actor_alias", "target_alias", "reason",
+                    "detail")
+    list_filter = ("room", "kind", "created_at")
+    search_fields = ("actor_alias", "target_alias")
+    date_hierarchy = "created_at"
+    list_select_related = ("room",)
+    # The identity behind an alias (`actor`) is left out on purpose: aliases are enough here.
+    fields = ("created_at", "room", "kind", "actor_alias", "target_alias", "reason", "detail")
+    readonly_fields = fields
+    actions = ["export_csv"]
+    change_list_template = "admin/moderation/action/change_list.html"
+
+    @admin.action(description=_("Export selected as CSV"))
+    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        try:
+            return _csv_response(request, queryset)
+        except ServiceError as exc:
+            self.message_user(request, exc.detail, level=messages.ERROR)
+            return None
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("export.csv", self.admin_site.admin_view(self.export_all_view),
+                 name="{}_{}_export".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def export_all_view(self, request: HttpRequest) -> HttpResponse:
+        """The whole audit trail as CSV (the changelist's "Export all as CSV" button)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            return _csv_response(request, Action.objects.all())
+        except ServiceError as exc:
+            raise PermissionDenied(exc.detail) from None
+
+
+@admin.register(Report)
+class ReportAdmin(_ReadOnlyForAdmins):
+    # Never the reported text: `snapshot_sealed` is not listed, shown, searched or filtered.
+    list_display = ("created_at", "room", "source", "reason", "status", "reporter_alias",
+                    "target_alias", "resolved_by_alias", "resolved_at")
+    list_filter = ("status", "source", "reason", "room", "created_at")
+    search_fields = ("reporter_alias", "target_alias")
+    list_select_related = ("room",)
+    fields = ("created_at", "room", "source", "reason", "status", "message_id",
+              "reporter_alias", "target_alias", "resolved_by_alias", "resolved_at")
+    readonly_fields = fields
+    actions = None

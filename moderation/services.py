@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,8 +139,8 @@ def member_warn(*, actor: User, room: Room, alias: str, reason: str = "") -> dic
     with transaction.atomic():
         me = facilitator_check(actor=actor, room=room)
         target = _member(room=room, alias=alias, actor_membership=me)
-        Membership.objects.filter(pk=target.pk).update(warnings=target.warnings + 1)
-        target.warnings += 1
+        Membership.objects.filter(pk=target.pk).update(warnings=F("warnings") + 1)
+        target.refresh_from_db(fields=["warnings"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_WARN,
                target_alias=alias, reason=reason)
         _notice_on_commit(target, "warned",
@@ -361,8 +361,7 @@ def report_create(*, user: User, room: Room, message_id: int, reason: str) -> di
         raise Invalid("invalid_field", _("Choose a reason for the report."))
     with transaction.atomic():
         reporter = rooms.membership_ensure(user=user, room=room)
-        if not reporter.rules_accepted:
-            raise rooms.rules_not_accepted_error()
+        rooms.read_check(membership=reporter)  # what you cannot read, you cannot report
         message = _message(room=room, message_id=message_id)
         existing = Report.objects.filter(room=room, message_id=message.pk, status="open",
                                          reporter_alias=reporter.alias).first()
@@ -508,9 +507,26 @@ def audit_csv(*, actor: User, actions: Iterable[Action]) -> str:
     for a in actions:
         row = [a.created_at.isoformat(), a.room.slug if a.room_id else "", a.kind,
                a.actor_alias, a.target_alias, a.reason, a.detail]
-        # Cells starting with = + - @ would run as formulas in a spreadsheet.
-        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in row])
+        # Cells starting with = + - @ (or a tab or CR) would run as formulas in a spreadsheet.
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c
+                         for c in row])
     return out.getvalue()
+
+
+REPORT_LIST_LIMIT = 200
+
+
+def report_list(*, actor: User, room: Room, status: str = Report.Status.OPEN
+                ) -> list[dict[str, Any]]:
+    """The circle's reports with one status (the open queue by default), oldest first: for its
+    facilitators and admins. The sealed text is shown while the report still holds it."""
+    facilitator_check(actor=actor, room=room)
+    if status not in Report.Status.values:
+        raise Invalid("invalid_field", _("“status” must be one of: %(choices)s.")
+                      % {"choices": ", ".join(Report.Status.values)})
+    return [_report_payload(r) for r in
+            Report.objects.filter(room=room, status=status)
+            .order_by("created_at", "id")[:REPORT_LIST_LIMIT]]
 
 
 # --- One table for both edges ------------------------------------------------------------------

@@ -100,8 +100,7 @@ class MessageListView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         membership = _membership(request, slug)
-        if not membership.rules_accepted:
-            raise services.rules_not_accepted_error()
+        services.read_check(membership=membership)
         query = AfterQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         after = query.validated_data.get("after")

@@ -59,15 +59,16 @@ def _pinned_payload(room: Room) -> dict[str, Any] | None:
     return _message_payload(message, message.author, text)
 
 
-def room_snapshot(*, room: Room) -> dict[str, Any]:
-    """What a client needs to draw a circle's header and its live controls."""
+def room_snapshot(*, room: Room, with_pinned: bool = True) -> dict[str, Any]:
+    """What a client needs to draw a circle's header and its live controls. The pinned message
+    is circle content: only for those inside."""
     return {
         "slug": room.slug, "title": room.title, "theme": room.theme,
         "description": room.description, "language": room.language,
         "dir": "rtl" if room.is_rtl else "ltr", "capacity": room.capacity,
         "is_open": room.is_open, "access": room.access, "locked": room.is_locked,
         "paused": room.is_paused, "slow_mode_seconds": room.slow_mode_seconds,
-        "pinned": _pinned_payload(room),
+        "pinned": _pinned_payload(room) if with_pinned else None,
     }
 
 
@@ -211,6 +212,18 @@ def entry_check(*, membership: Membership, room: Room) -> None:
     if (room.access == Room.Access.WAITING_ROOM
             and membership.admission == Membership.Admission.DECLINED):
         raise Forbidden("declined", _("A facilitator did not admit you to this session."))
+
+
+def read_check(*, membership: Membership) -> None:
+    """Whether this alias may read the circle's messages (history over REST): the same doors
+    as entering, and past the waiting room."""
+    if not membership.rules_accepted:
+        raise rules_not_accepted_error()
+    room = membership.room
+    entry_check(membership=membership, room=room)
+    if (room.access == Room.Access.WAITING_ROOM and not membership.is_facilitator
+            and membership.admission != Membership.Admission.ADMITTED):
+        raise Forbidden("not_admitted", _("A facilitator has not let you in yet."))
 
 
 def presence_enter(*, membership: Membership, channel_name: str) -> bool:
@@ -504,7 +517,7 @@ def welcome_build(*, membership: Membership, joined: bool, after: int | None = N
     return protocol.welcome_frame(
         you=you_payload(membership=membership),
         waiting=waiting,
-        room=room_snapshot(room=room),
+        room=room_snapshot(room=room, with_pinned=joined),
         rules=room.house_rules,
         rules_accepted=membership.rules_accepted,
         joined=joined,

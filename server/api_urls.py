@@ -3,6 +3,7 @@
 from django.urls import path
 
 from accounts import api as accounts_api
+from moderation import api as moderation_api
 from rooms import api as rooms_api
 
 urlpatterns = [
@@ -18,4 +19,12 @@ urlpatterns = [
          name="room-rules-accept"),
     path("rooms/<slug:slug>/messages/", rooms_api.MessageListView.as_view(),
          name="room-messages"),
+    path("rooms/<slug:slug>/moderation/<str:action>/", moderation_api.ModerationView.as_view(),
+         name="room-moderation"),
+    path("rooms/<slug:slug>/console/", moderation_api.ConsoleView.as_view(), name="room-console"),
+    path("rooms/<slug:slug>/audit/", moderation_api.AuditListView.as_view(), name="room-audit"),
+    path("rooms/<slug:slug>/reports/", moderation_api.ReportListView.as_view(),
+         name="room-reports"),
+    path("rooms/<slug:slug>/help/", moderation_api.HelpRequestView.as_view(), name="room-help"),
+    path("audit.csv", moderation_api.AuditCsvView.as_view(), name="audit-csv"),
 ]
