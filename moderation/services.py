@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,6 +88,16 @@ def _notice_on_commit(membership: Membership, code: str, detail: str, **extra: A
                                protocol.notice_frame(code=code, detail=detail, **extra))
 
 
+@contextmanager
+def _acting_on(*, actor: User, room: Room, alias: str) -> Iterator[tuple[Membership, Membership]]:
+    """One facilitator action on one alias: authorised, in one transaction, and the console
+    refreshed once it commits. Yields (the actor's membership, the target's)."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        yield me, _member(room=room, alias=alias, actor_membership=me)
+        _console_on_commit(room.pk)
+
+
 def _minutes(minutes: int) -> str:
     return f"{minutes} min"
 
@@ -136,9 +147,7 @@ def announce(*, actor: User, room: Room, body: str) -> dict[str, Any]:
 # --- People ------------------------------------------------------------------------------------
 def member_warn(*, actor: User, room: Room, alias: str, reason: str = "") -> dict[str, Any]:
     """A private warning, shown to that person only and counted in the console."""
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         Membership.objects.filter(pk=target.pk).update(warnings=F("warnings") + 1)
         target.refresh_from_db(fields=["warnings"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_WARN,
@@ -147,16 +156,13 @@ def member_warn(*, actor: User, room: Room, alias: str, reason: str = "") -> dic
                           _("A facilitator reminds you of the house rules.")
                           + (" " + reason if reason else ""), reason=reason)
         _you_on_commit(target)
-        _console_on_commit(room.pk)
     return {"alias": alias, "warnings": target.warnings}
 
 
 def member_mute(*, actor: User, room: Room, alias: str, minutes: int, reason: str = ""
                 ) -> dict[str, Any]:
     """The person can read but not write until the time is up, on every socket and reload."""
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         target.muted_until = timezone.now() + timedelta(minutes=minutes)
         target.save(update_fields=["muted_until"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_MUTE,
@@ -166,21 +172,17 @@ def member_mute(*, actor: User, room: Room, alias: str, minutes: int, reason: st
                             "read.") % {"minutes": minutes},
                           until=target.muted_until.isoformat(), reason=reason)
         _you_on_commit(target)
-        _console_on_commit(room.pk)
     return {"alias": alias, "muted_until": target.muted_until.isoformat()}
 
 
 def member_unmute(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         target.muted_until = None
         target.save(update_fields=["muted_until"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_UNMUTE,
                target_alias=alias)
         _notice_on_commit(target, "unmuted", _("You can write again."))
         _you_on_commit(target)
-        _console_on_commit(room.pk)
     return {"alias": alias, "muted_until": None}
 
 
@@ -195,9 +197,7 @@ def _close_member_sockets(target: Membership, *, code: int, notice: dict[str, An
 def member_remove(*, actor: User, room: Room, alias: str, cooldown_minutes: int,
                   reason: str = "") -> dict[str, Any]:
     """Take someone out of the session; they can come back after the cool-down."""
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         target.removed_until = timezone.now() + timedelta(minutes=cooldown_minutes)
         target.save(update_fields=["removed_until"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_REMOVE,
@@ -207,16 +207,13 @@ def member_remove(*, actor: User, room: Room, alias: str, cooldown_minutes: int,
             detail=_("A facilitator asked you to leave this session. You can come back in "
                      "%(minutes)d minute(s).") % {"minutes": cooldown_minutes},
             until=target.removed_until.isoformat(), reason=reason))
-        _console_on_commit(room.pk)
     return {"alias": alias, "removed_until": target.removed_until.isoformat()}
 
 
 def member_ban(*, actor: User, room: Room, alias: str, reason: str = "",
                minutes: int | None = None) -> dict[str, Any]:
     """Ban someone from this circle, with a reason, for a time or with no end."""
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         now = timezone.now()
         target.banned_at = now
         target.banned_until = now + timedelta(minutes=minutes) if minutes else None
@@ -228,41 +225,32 @@ def member_ban(*, actor: User, room: Room, alias: str, reason: str = "",
         _close_member_sockets(target, code=protocol.CLOSE_BANNED, notice=protocol.notice_frame(
             code="banned", detail=_("You cannot take part in this circle any more."),
             until=protocol.time_or_none(target.banned_until), reason=reason))
-        _console_on_commit(room.pk)
     return {"alias": alias, "banned_until": protocol.time_or_none(target.banned_until)}
 
 
 def member_unban(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         Membership.objects.filter(pk=target.pk).update(banned_at=None, banned_until=None,
                                                         ban_reason="", removed_until=None)
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_UNBAN,
                target_alias=alias)
-        _console_on_commit(room.pk)
     return {"alias": alias}
 
 
 def member_admit(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
     """Let an arrival in from the waiting room; their waiting sockets enter at once."""
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         target.admission = Membership.Admission.ADMITTED
         target.save(update_fields=["admission"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_ADMIT,
                target_alias=alias)
         events.admitted_on_commit(target.pk)
-        _console_on_commit(room.pk)
     return {"alias": alias, "admission": target.admission}
 
 
 def member_decline(*, actor: User, room: Room, alias: str, reason: str = "") -> dict[str, Any]:
     """Do not let an arrival in for this session; their waiting sockets are closed."""
-    with transaction.atomic():
-        me = facilitator_check(actor=actor, room=room)
-        target = _member(room=room, alias=alias, actor_membership=me)
+    with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         target.admission = Membership.Admission.DECLINED
         target.save(update_fields=["admission"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_DECLINE,
@@ -270,7 +258,6 @@ def member_decline(*, actor: User, room: Room, alias: str, reason: str = "") -> 
         _close_member_sockets(target, code=protocol.CLOSE_DECLINED, notice=protocol.notice_frame(
             code="declined", detail=_("A facilitator did not admit you to this session."),
             reason=reason))
-        _console_on_commit(room.pk)
     return {"alias": alias, "admission": target.admission}
 
 
