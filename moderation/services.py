@@ -221,7 +221,7 @@ def member_ban(*, actor: User, room: Room, alias: str, reason: str = "",
         target.save(update_fields=["banned_at", "banned_until", "ban_reason"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_BAN,
                target_alias=alias, reason=reason,
-               detail=_minutes(minutes) if minutes else _("no end"))
+               detail=_minutes(minutes) if minutes else "")  # no end
         _close_member_sockets(target, code=protocol.CLOSE_BANNED, notice=protocol.notice_frame(
             code="banned", detail=_("You cannot take part in this circle any more."),
             until=protocol.time_or_none(target.banned_until), reason=reason))

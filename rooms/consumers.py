@@ -16,6 +16,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts.services import identity_touch
 from moderation import services as moderation
@@ -57,10 +58,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._connect(user)
 
     def _language(self, user: Any) -> str:
-        """The page's language cookie, else the identity's, else the site default."""
+        """The page's language, chosen as Django's LocaleMiddleware chose it (the language cookie,
+        then the browser's Accept-Language), else the identity's, else the site default."""
         known = {code for code, _name in settings.LANGUAGES}
+        headers = dict(self.scope.get("headers", []))
+        accepted = [code for code, _q in parse_accept_lang_header(
+            headers.get(b"accept-language", b"").decode("latin-1")[:500])]
         for candidate in (
             self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, ""),
+            *accepted,
             getattr(user, "language", "") or "",
             settings.LANGUAGE_CODE,
         ):

@@ -168,7 +168,7 @@ def test_pages_send_a_strict_content_security_policy():
     response = Client().get("/")
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_openapi_schema_is_served():

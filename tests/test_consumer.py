@@ -300,3 +300,23 @@ async def test_socket_with_foreign_origin_is_rejected(identity, room):
     )
     connected, _ = await communicator.connect(timeout=3)
     assert connected is False
+
+
+@pytest.mark.parametrize(("header", "language"), [(b"fr-MA,fr;q=0.9", "fr"),
+                                                  (b"en-US,en;q=0.8", "en"), (b"ar", "ar")])
+async def test_server_text_follows_the_browsers_language(room, header, language):
+    """Like the page itself (LocaleMiddleware): without a language cookie, Accept-Language."""
+    from channels.testing import WebsocketCommunicator
+    from django.utils import translation
+
+    from server.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application, f"/ws/rooms/{room.slug}/",
+        headers=[(b"origin", b"http://127.0.0.1:8000"), (b"accept-language", header)])
+    assert (await communicator.connect(timeout=3))[0]
+    frame = json.loads(await communicator.receive_from(timeout=3))
+    with translation.override(language):
+        expected = translation.gettext("Join anonymously or sign in before entering a circle.")
+    assert frame["code"] == "not_authenticated" and frame["detail"] == expected
+    await communicator.disconnect()

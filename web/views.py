@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from rooms import services
@@ -19,13 +22,35 @@ def room_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/room_list.html", {"rooms": Room.objects.all()})
 
 
-@ensure_csrf_cookie
-def room_page(request: HttpRequest, slug: str) -> HttpResponse:
+def _room_or_404(slug: str) -> Room:
     try:
-        room = services.room_get(slug=slug)
+        return services.room_get(slug=slug)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
-    return render(request, "web/room.html", {"room": room})
+
+
+def _facilitates(request: HttpRequest, room: Room) -> bool:
+    return request.user.is_authenticated and services.is_facilitator(user=request.user,
+                                                                     room=room)
+
+
+@ensure_csrf_cookie
+def room_page(request: HttpRequest, slug: str) -> HttpResponse:
+    room = _room_or_404(slug)
+    return render(request, "web/room.html",
+                  {"room": room, "is_facilitator": _facilitates(request, room)})
+
+
+@ensure_csrf_cookie
+def room_console(request: HttpRequest, slug: str) -> HttpResponse:
+    """The facilitators' console of one circle. The page is a shell: every action goes over
+    the circle's websocket, where the server authorises it again, frame by frame."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=reverse("admin:login"))
+    room = _room_or_404(slug)
+    if not _facilitates(request, room):
+        raise PermissionDenied("Only this circle's facilitators can open its console.")
+    return render(request, "web/console.html", {"room": room})
 
 
 @ensure_csrf_cookie

@@ -2,8 +2,10 @@
 // Safety: every piece of user text is put on the page with textContent, never as HTML.
 // Protocol: docs/protocol.md (frames defined in rooms/protocol.py).
 
-const t = (s) => (window.gettext ? window.gettext(s) : s);
-const interpolate = (fmt, obj) => (window.interpolate ? window.interpolate(fmt, obj, true) : fmt);
+import {
+  CLOSE, FINAL_CLOSES, LiveSocket, closeReason, el, interpolate, isFuture, newClientId,
+  renderMessage, renderPinned, t, timeLeft,
+} from "./common.js";
 
 const root = document.getElementById("room");
 const slug = root.dataset.slug;
@@ -11,42 +13,47 @@ const $ = (id) => document.getElementById(id);
 const els = {
   status: $("status"), join: $("join"), joinButton: $("join-button"), rules: $("rules"),
   rulesText: $("rules-text"), rulesAccept: $("rules-accept"), chat: $("chat"),
-  members: $("members"), memberCount: $("member-count"), myAlias: $("my-alias"),
-  messages: $("messages"), typing: $("typing"), composer: $("composer"), input: $("message-input"),
+  waiting: $("waiting"), members: $("members"), memberCount: $("member-count"),
+  myAlias: $("my-alias"), messages: $("messages"), typing: $("typing"), composer: $("composer"),
+  input: $("message-input"), send: $("send-button"), composerState: $("composer-state"),
+  rejoin: $("rejoin-button"), pinned: $("pinned"), roomState: $("room-state"),
+  help: $("help-button"), hiddenBox: $("hidden-people"), hiddenList: $("hidden-list"),
+  reportDialog: $("report-dialog"), reportQuote: $("report-quote"),
+  reportReason: $("report-reason"),
 };
 
-const PING_EVERY_MS = 25000;
 const TYPING_EVERY_MS = 2000;
 const JOIN_RETRY_MS = 15000;
-const CLOSE_NOT_AUTHENTICATED = 4401;
-const CLOSE_ROOM_NOT_FOUND = 4404;
-const CLOSE_IDENTITY_ERASED = 4410;
-const CLOSE_FLOODING = 4429;
+const HIDDEN_KEY = `halqa.hidden.${slug}`;
 
 const state = {
-  ws: null,
-  me: null,
+  me: null,             // `you`: alias, role, muted_until, warnings, admission
+  room: null,           // room snapshot: locked, paused, slow mode, pinned
+  joined: false,
+  ended: "",            // why the server closed this socket for good ("" while it may talk)
+  lastNotice: "",       // the last removal/ban/decline/end notice: said again on close
   lastId: 0,            // highest message id seen: the resume point
   byId: new Map(),      // message id -> <li>
   pending: new Map(),   // client_id -> {body, li}; resent after a reconnect
-  attempt: 0,
-  pingTimer: null,
+  hidden: loadHidden(), // aliases hidden on this screen only
+  reporting: null,      // message id being reported
   joinTimer: null,
+  composerTimer: null,
   lastTyping: 0,
   typingTimer: null,
-  stopped: false,
 };
+
+const live = new LiveSocket({
+  slug,
+  onFrame: (frame) => handlers[frame.type]?.(frame),
+  onClose,
+  onStatus: setStatus,
+  resumeAfter: () => state.lastId,
+});
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
-}
-
-function newClientId() {
-  // crypto.randomUUID needs a secure context; getRandomValues works everywhere.
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function setStatus(text) {
@@ -54,111 +61,171 @@ function setStatus(text) {
 }
 
 function show(panel) {
-  for (const name of ["join", "rules", "chat"]) els[name].hidden = name !== panel;
+  for (const name of ["join", "rules", "waiting", "chat"]) els[name].hidden = name !== panel;
+}
+
+const isMe = (alias) => Boolean(state.me) && alias === state.me.alias;
+const isFacilitator = () => state.me?.role === "facilitator";
+
+// --- hiding someone's messages, on this screen only ------------------------------------------
+function loadHidden() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(HIDDEN_KEY) || "[]");
+    return new Set(Array.isArray(stored) ? stored.filter((a) => typeof a === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function saveHidden() {
+  try { localStorage.setItem(HIDDEN_KEY, JSON.stringify([...state.hidden])); } catch { /* private mode */ }
+}
+
+function setHidden(alias, hide) {
+  if (hide) state.hidden.add(alias); else state.hidden.delete(alias);
+  saveHidden();
+  for (const li of els.messages.querySelectorAll("li.message")) {
+    if (li.dataset.alias === alias) li.hidden = hide;
+  }
+  renderHiddenList();
+  setStatus(interpolate(hide ? t("Messages from %s are hidden on your screen only.")
+    : t("Messages from %s are shown again."), [alias]));
+}
+
+function renderHiddenList() {
+  els.hiddenBox.hidden = state.hidden.size === 0;
+  els.hiddenList.replaceChildren(...[...state.hidden].sort().map((alias) => el("li", {},
+    el("span", { dir: "auto", text: alias }), " ",
+    el("button", {
+      type: "button", class: "small", text: t("Show again"),
+      "aria-label": interpolate(t("Show messages from %s again"), [alias]),
+      onclick: () => setHidden(alias, false),
+    }))));
 }
 
 // --- rendering ------------------------------------------------------------------------------
-function renderMessage(message, li = document.createElement("li")) {
-  li.className = "message" + (message.role === "facilitator" ? " facilitator" : "")
-    + (state.me && message.alias === state.me.alias ? " mine" : "");
-  li.dataset.id = String(message.id);
-  li.replaceChildren();
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const alias = document.createElement("span");
-  alias.className = "alias";
-  alias.dir = "auto";
-  alias.textContent = message.alias;
-  meta.append(alias);
-  if (message.role === "facilitator") {
-    const badge = document.createElement("span");
-    badge.className = "badge";
-    badge.textContent = t("facilitator");
-    meta.append(" ", badge);
+function messageActions(message) {
+  const actions = el("div", { class: "msg-actions" },
+    el("button", {
+      type: "button", class: "small", text: t("Report"),
+      "aria-label": interpolate(t("Report this message from %s"), [message.alias]),
+      onclick: () => openReport(message),
+    }));
+  if (message.role !== "facilitator") {
+    actions.append(el("button", {
+      type: "button", class: "small", text: t("Hide this person"),
+      "aria-label": interpolate(t("Hide messages from %s on my screen"), [message.alias]),
+      onclick: () => setHidden(message.alias, true),
+    }));
   }
-  const time = document.createElement("time");
-  time.dateTime = message.created_at;
-  time.textContent = new Date(message.created_at)
-    .toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
-  meta.append(" ", time);
-  const body = document.createElement("p");
-  body.className = "body";
-  body.dir = "auto";
-  body.textContent = message.body;
-  li.append(meta, body);
+  return actions;
+}
+
+function drawMessage(message, li) {
+  renderMessage(message, { li, mine: isMe(message.alias) });
+  if (message.id && !isMe(message.alias)) li.append(messageActions(message));
+  li.hidden = state.hidden.has(message.alias);
   return li;
 }
 
 function addMessage(message) {
   const existing = state.byId.get(message.id);
   if (existing) {
-    renderMessage(message, existing); // our own pending bubble: show the stored text
+    drawMessage(message, existing); // our own pending bubble: show the stored text
     existing.classList.remove("pending");
   } else {
-    const li = renderMessage(message);
+    const li = drawMessage(message, document.createElement("li"));
     els.messages.append(li);
     state.byId.set(message.id, li);
-    li.scrollIntoView({ block: "end" });
+    if (!li.hidden) li.scrollIntoView({ block: "end" });
   }
   state.lastId = Math.max(state.lastId, message.id);
 }
 
 function addNote(text, kind = "notice") {
-  const li = document.createElement("li");
-  li.className = `note ${kind}`;
-  li.textContent = text;
+  const li = el("li", { class: `note ${kind}`, text });
   els.messages.append(li);
   li.scrollIntoView({ block: "end" });
 }
 
 function addSupportCard(frame) {
-  const li = document.createElement("li");
-  li.className = "note support-card";
-  li.setAttribute("role", "note");
-  const text = document.createElement("p");
-  text.textContent = frame.detail;
-  const list = document.createElement("ul");
+  const list = el("ul");
   for (const resource of frame.resources) {
-    const item = document.createElement("li");
-    const name = document.createElement("strong");
-    name.textContent = resource.name;
-    item.append(name);
+    const item = el("li", {}, el("strong", { text: resource.name }));
     if (resource.phone) {
-      const phone = document.createElement("a");
-      phone.href = `tel:${resource.phone.replace(/[^0-9+]/g, "")}`;
-      phone.textContent = resource.phone;
-      item.append(" · ", phone);
+      item.append(" · ", el("a", { href: `tel:${resource.phone.replace(/[^0-9+]/g, "")}`, text: resource.phone }));
     }
     if (resource.hours) item.append(` · ${resource.hours}`);
     list.append(item);
   }
-  li.append(text, list);
+  const li = el("li", { class: "note support-card", role: "note" }, el("p", { text: frame.detail }), list);
   els.messages.append(li);
   li.scrollIntoView({ block: "end" });
 }
 
 function renderMembers(members) {
-  els.members.replaceChildren(...members.map((member) => {
-    const li = document.createElement("li");
-    li.dir = "auto";
-    li.textContent = member.alias;
-    if (member.role === "facilitator") li.className = "facilitator";
-    return li;
-  }));
+  els.members.replaceChildren(...members.map((member) => el("li", {
+    dir: "auto", text: member.alias, class: member.role === "facilitator" ? "facilitator" : null,
+  })));
   els.memberCount.textContent = String(members.length);
+}
+
+function renderRoomState(room) {
+  state.room = room;
+  renderPinned(els.pinned, room.pinned);
+  const lines = [];
+  if (!room.is_open) lines.push(t("This circle is closed at the moment."));
+  if (room.paused) lines.push(t("The facilitators paused the chat for a moment. You can still read."));
+  if (room.locked) lines.push(t("The circle is locked: no new arrivals for now."));
+  if (room.slow_mode_seconds) {
+    lines.push(interpolate(t("Slow mode: one message every %s seconds per person."), [room.slow_mode_seconds]));
+  }
+  els.roomState.replaceChildren(...lines.map((line) => el("li", { text: line })));
+  els.roomState.hidden = lines.length === 0;
+  updateComposer();
+}
+
+/** Who may write now: not muted, not paused (facilitators always can), and still connected. */
+function updateComposer() {
+  clearTimeout(state.composerTimer);
+  let why = state.ended;
+  const mutedUntil = state.me?.muted_until;
+  const muted = !isFacilitator() && isFuture(mutedUntil);
+  if (!why && muted) {
+    why = interpolate(t("A facilitator muted you. You can read, and write again in %s."), [timeLeft(mutedUntil)]);
+    // Redraw the time left, and re-enable the composer the moment the mute ends.
+    const untilEnd = Date.parse(mutedUntil) - Date.now();
+    state.composerTimer = setTimeout(updateComposer, Math.max(250, Math.min(15000, untilEnd + 250)));
+  } else if (!why && state.room?.paused && !isFacilitator()) {
+    why = t("The chat is paused: you can read, and write again when a facilitator resumes it.");
+  }
+  const disabled = Boolean(why) || !state.joined;
+  els.input.disabled = disabled;
+  els.send.disabled = disabled;
+  els.composer.classList.toggle("disabled", disabled);
+  els.composerState.textContent = why;
+  els.composerState.hidden = !why;
 }
 
 // --- frames from the server ---------------------------------------------------------------
 const handlers = {
   welcome(frame) {
     state.me = frame.you;
-    state.attempt = 0;
+    state.ended = "";
+    state.joined = frame.joined;
+    els.rejoin.hidden = true;
     els.myAlias.textContent = frame.you.alias;
     els.rulesText.textContent = frame.rules.text;
     renderMembers(frame.members);
+    renderRoomState(frame.room);
     if (!frame.rules.accepted) {
       show("rules");
       setStatus(t("Please read the house rules."));
+      return;
+    }
+    if (frame.waiting) {
+      show("waiting");
+      setStatus(t("Waiting for a facilitator to let you in."));
       return;
     }
     show("chat");
@@ -171,6 +238,13 @@ const handlers = {
     els.messages.setAttribute("role", "log");
     els.messages.setAttribute("aria-live", "polite");
     resendPending();
+  },
+  you(frame) {
+    state.me = frame.you;
+    updateComposer();
+  },
+  "room.state"(frame) {
+    renderRoomState(frame.room);
   },
   "message.new"(frame) {
     addMessage(frame.message);
@@ -194,14 +268,49 @@ const handlers = {
     renderMembers(frame.members);
   },
   typing(frame) {
-    if (state.me && frame.alias === state.me.alias) return;
+    if (isMe(frame.alias) || state.hidden.has(frame.alias)) return;
     els.typing.textContent = interpolate(t("%s is typing…"), [frame.alias]);
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(() => { els.typing.textContent = ""; }, 3500);
   },
   notice(frame) {
-    if (frame.resources) addSupportCard(frame);
-    else addNote(frame.detail, "notice private");
+    if (frame.resources) {
+      addSupportCard(frame);
+      return;
+    }
+    // The warning's reason is already in its text; the others carry it apart.
+    const reason = frame.reason && frame.code !== "warned"
+      ? " " + interpolate(t("Reason: %s"), [frame.reason]) : "";
+    const text = frame.detail + reason;
+    switch (frame.code) {
+      case "muted":
+        if (state.me && frame.until) state.me = { ...state.me, muted_until: frame.until };
+        updateComposer();
+        addNote(text, "notice private important");
+        break;
+      case "unmuted":
+        if (state.me) state.me = { ...state.me, muted_until: null };
+        updateComposer();
+        addNote(text, "notice private");
+        break;
+      case "warned":
+        addNote(text, "notice private important");
+        break;
+      case "removed":
+      case "banned":
+      case "declined":
+        state.lastNotice = text;
+        if (!els.chat.hidden) addNote(text, "notice private important");
+        setStatus(text);
+        break;
+      default:
+        addNote(text, "notice private");
+    }
+  },
+  "session.ended"(frame) {
+    state.lastNotice = frame.detail;
+    if (!els.chat.hidden) addNote(frame.detail, "notice important");
+    setStatus(frame.detail);
   },
   "crisis.alert"(frame) {
     // Facilitators only: someone may need them now.
@@ -216,82 +325,66 @@ const handlers = {
       state.pending.delete(frame.ref);
       pending.li.classList.remove("pending");
       pending.li.classList.add("failed");
-      const why = document.createElement("p");
-      why.className = "why";
-      why.textContent = frame.detail;
-      pending.li.append(why);
+      pending.li.append(el("p", { class: "why", text: frame.detail }));
+      if (frame.code === "muted" && frame.muted_until && state.me) {
+        state.me = { ...state.me, muted_until: frame.muted_until };
+        updateComposer();
+      }
       return;
     }
     setStatus(frame.detail);
-    if (frame.code === "room_full" || frame.code === "room_closed") {
-      clearTimeout(state.joinTimer);
-      state.joinTimer = setTimeout(() => send({ type: "join" }), JOIN_RETRY_MS);
+    clearTimeout(state.joinTimer);
+    if (["room_full", "room_closed", "room_locked"].includes(frame.code)) {
+      state.joinTimer = setTimeout(() => live.send({ type: "join" }), JOIN_RETRY_MS);
+    } else if (["banned", "removed", "declined"].includes(frame.code)) {
+      // Refused at the door: the socket stays open but this person cannot take part.
+      state.ended = frame.detail;
+      updateComposer();
+      if (frame.code === "removed" && frame.retry_after && frame.retry_after < 86400) {
+        state.joinTimer = setTimeout(() => live.send({ type: "join" }), frame.retry_after * 1000);
+      }
     }
   },
   pong() {},
 };
 
 // --- the socket ---------------------------------------------------------------------------
-function send(frame) {
-  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-    state.ws.send(JSON.stringify(frame));
-    return true;
+function onClose(event) {
+  state.joined = false;
+  if (event.code === CLOSE.NOT_AUTHENTICATED) {
+    show("join");
+    setStatus(closeReason(event.code));
+    return false;
   }
-  return false;
-}
-
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const after = state.lastId ? `?after=${state.lastId}` : "";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/rooms/${encodeURIComponent(slug)}/${after}`);
-  state.ws = ws;
-  setStatus(t("Connecting…"));
-  ws.addEventListener("message", (event) => {
-    let frame;
-    try { frame = JSON.parse(event.data); } catch { return; }
-    const handler = handlers[frame.type];
-    if (handler) handler(frame);
-  });
-  ws.addEventListener("open", () => {
-    clearInterval(state.pingTimer);
-    state.pingTimer = setInterval(() => send({ type: "ping" }), PING_EVERY_MS);
-  });
-  ws.addEventListener("close", (event) => {
-    clearInterval(state.pingTimer);
-    if (state.ws !== ws) return;
-    if (event.code === CLOSE_NOT_AUTHENTICATED) {
-      show("join");
-      setStatus(t("Join the circle to take part."));
-      return;
-    }
-    if (event.code === CLOSE_IDENTITY_ERASED) {
-      els.messages.replaceChildren();
-      show("join");
-      setStatus(t("Your identity and messages are erased."));
-      return;
-    }
-    if (event.code === CLOSE_ROOM_NOT_FOUND) {
-      setStatus(t("This circle does not exist any more."));
-      return;
-    }
-    if (event.code === CLOSE_FLOODING) setStatus(t("Too many messages at once. Reconnecting soon."));
-    scheduleReconnect();
-  });
-}
-
-function scheduleReconnect() {
-  if (state.stopped) return;
-  // Exponential backoff with full jitter, so a restarted server is not hit by everyone at once.
-  const ceiling = Math.min(30000, 500 * 2 ** state.attempt);
-  const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-  state.attempt += 1;
-  setStatus(interpolate(t("Connection lost. Trying again in %s s…"), [Math.ceil(delay / 1000)]));
-  setTimeout(connect, delay);
+  if (event.code === CLOSE.IDENTITY_ERASED) {
+    els.messages.replaceChildren();
+    state.byId.clear();
+    show("join");
+    setStatus(closeReason(event.code));
+    return false;
+  }
+  if (FINAL_CLOSES.has(event.code)) {
+    // Removed, banned, declined or the session ended: say why, and do not knock again.
+    state.ended = state.lastNotice || closeReason(event.code);
+    state.lastNotice = "";
+    // Out of the circle: its live state (who is here, the pin, the lock) is not ours to show.
+    renderMembers([]);
+    renderPinned(els.pinned, null);
+    els.roomState.hidden = true;
+    setStatus(state.ended);
+    if (!els.waiting.hidden) show(null); // declined at the door: only the reason stays
+    updateComposer();
+    els.rejoin.hidden = !(event.code === CLOSE.REMOVED || event.code === CLOSE.SESSION_ENDED);
+    return false;
+  }
+  if (event.code === CLOSE.FLOODING) setStatus(t("Too many messages at once. Reconnecting soon."));
+  updateComposer();
+  return true;
 }
 
 function resendPending() {
   for (const [clientId, pending] of state.pending) {
-    send({ type: "message.send", body: pending.body, client_id: clientId });
+    live.send({ type: "message.send", body: pending.body, client_id: clientId });
   }
 }
 
@@ -306,7 +399,7 @@ async function joinAnonymously() {
       body: JSON.stringify({}),
     });
     if (!response.ok) throw new Error(String(response.status));
-    connect();
+    live.connect();
   } catch {
     setStatus(t("Could not join just now. Please try again."));
   } finally {
@@ -317,15 +410,15 @@ async function joinAnonymously() {
 function submitMessage(event) {
   event.preventDefault();
   const body = els.input.value.trim();
-  if (!body) return;
+  if (!body || els.input.disabled) return;
   const clientId = newClientId();
   const li = renderMessage({ id: 0, alias: state.me ? state.me.alias : "", role: "participant",
-    body, created_at: new Date().toISOString() });
-  li.classList.add("pending", "mine");
+    body, created_at: new Date().toISOString() }, { mine: true });
+  li.classList.add("pending");
   els.messages.append(li);
   li.scrollIntoView({ block: "end" });
   state.pending.set(clientId, { body, li });
-  send({ type: "message.send", body, client_id: clientId });  // else resent on reconnect
+  live.send({ type: "message.send", body, client_id: clientId });  // else resent on reconnect
   els.input.value = "";
   els.input.focus();
 }
@@ -334,12 +427,37 @@ function onInput() {
   const now = Date.now();
   if (now - state.lastTyping > TYPING_EVERY_MS) {
     state.lastTyping = now;
-    send({ type: "typing" });
+    live.send({ type: "typing" });
+  }
+}
+
+function openReport(message) {
+  state.reporting = message.id;
+  els.reportQuote.textContent = `${message.alias}: ${message.body}`;
+  els.reportReason.value = "harassment";
+  els.reportDialog.returnValue = "";
+  els.reportDialog.showModal();
+}
+
+function reportClosed() {
+  const id = state.reporting;
+  state.reporting = null;
+  if (els.reportDialog.returnValue !== "send" || !id) return;
+  if (!live.send({ type: "report", message_id: id, reason: els.reportReason.value })) {
+    setStatus(t("Not connected: the report was not sent. Please try again in a moment."));
+  }
+}
+
+function askForHelp() {
+  if (live.send({ type: "help.request" })) {
+    setStatus(t("The facilitators have been told privately. Help is on its way."));
+  } else {
+    setStatus(t("You are not connected. If you are in danger right now, call 15 (ambulance) or 19 (police)."));
   }
 }
 
 els.joinButton.addEventListener("click", joinAnonymously);
-els.rulesAccept.addEventListener("click", () => send({ type: "rules.accept" }));
+els.rulesAccept.addEventListener("click", () => live.send({ type: "rules.accept" }));
 els.composer.addEventListener("submit", submitMessage);
 els.input.addEventListener("input", onInput);
 els.input.addEventListener("keydown", (event) => {
@@ -347,9 +465,16 @@ els.input.addEventListener("keydown", (event) => {
     els.composer.requestSubmit();
   }
 });
+els.reportDialog.addEventListener("close", reportClosed);
+els.help.addEventListener("click", askForHelp);
+els.rejoin.addEventListener("click", () => {
+  els.rejoin.hidden = true;
+  live.connect();
+});
+renderHiddenList();
 
 if (root.dataset.authenticated === "1") {
-  connect();
+  live.connect();
 } else {
   show("join");
 }
