@@ -76,8 +76,11 @@ def halqa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNam
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One Chromium for the browser tests. Package scope, not session: Playwright's sync API
+    keeps an event loop running in the main thread while it is open, which would break every
+    later test that runs async code from sync code (async_to_sync, asyncio.run)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
