@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install migrate seed browser lint bench clean
+.PHONY: run test setup install messages migrate seed browser lint bench clean
 
 run: setup
 	$(PY) manage.py serve --host $(HOST) --port $(PORT) --purge-every 60
@@ -15,7 +15,7 @@ run: setup
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-setup: install migrate seed
+setup: install messages migrate seed
 
 install: $(STAMP)
 
@@ -25,6 +25,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Translations: each locale/<lang>/LC_MESSAGES/<domain>.po (django, djangojs) is compiled into
+# its .mo, which is not kept in git, with Babel: the build needs no system gettext. Only a .po
+# that changed is compiled again. Fuzzy entries are never compiled (resolve them in the .po), and
+# a catalog whose header is still fuzzy, or with an entry whose placeholders do not match its
+# msgid, stops the build: pybabel still writes a .mo then, so it goes to a temporary file first.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+
+messages: $(PO_FILES:.po=.mo)
+
+locale/%.mo: locale/%.po | $(STAMP)
+	@rm -f $@.tmp
+	$(VENV)/bin/pybabel compile --input-file $< --output-file $@.tmp
+	@test -s $@.tmp || { echo "$<: not compiled (is its header marked fuzzy?)"; exit 1; }
+	@mv $@.tmp $@
 
 migrate: install
 	$(PY) manage.py migrate --noinput
