@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
 import re
 import socket
 import subprocess
@@ -24,7 +23,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port
+from tests.browser.conftest import ROOT, _free_port, server_env
 
 CANARY_FORWARDED = "203.0.113.99"  # TEST-NET-3: never a real client
 CANARY_REAL_IP = "198.51.100.77"  # TEST-NET-2
@@ -43,17 +42,8 @@ def debug_server(tmp_path: Path) -> Iterator[SimpleNamespace]:
     """`manage.py serve` on a spare port with its own SQLite file and LOG_LEVEL=DEBUG; every
     byte it writes to stdout and stderr goes to one file."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "HALQA_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}",
-        "REDIS_URL": "",
-        "DEBUG": "false",
-        "LOG_LEVEL": "DEBUG",
-        "ALLOWED_HOSTS": "localhost",
-        "DJANGO_SETTINGS_MODULE": "server.settings",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = server_env(tmp_path, "logs.sqlite3", LOG_LEVEL="DEBUG", ALLOWED_HOSTS="localhost",
+                     PYTHONUNBUFFERED="1")
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True,
                    capture_output=True)

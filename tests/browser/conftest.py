@@ -39,15 +39,7 @@ def chromium_path() -> str:
 def halqa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     var = tmp_path_factory.mktemp("halqa-var")
     port = _free_port()
-    env = {
-        **os.environ,
-        "HALQA_VAR_DIR": str(var),
-        "DATABASE_URL": f"sqlite:///{var / 'browser.sqlite3'}",
-        "REDIS_URL": "",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SETTINGS_MODULE": "server.settings",
-    }
+    env = server_env(var, "browser.sqlite3")
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
@@ -93,3 +85,30 @@ def browser() -> Iterator[Any]:
         )
         yield browser
         browser.close()
+
+
+def join_circle(page: Any, base_url: str, slug: str) -> str:
+    """Open a circle, join anonymously, accept the house rules; returns the alias shown."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/rooms/{slug}/")
+    page.get_by_role("button", name="Join anonymously").click()
+    page.get_by_role("button", name="I accept the house rules").click()
+    expect(page.locator("#chat")).to_be_visible()
+    alias = page.locator("#my-alias")
+    expect(alias).not_to_be_empty()
+    return alias.inner_text()
+
+
+def server_env(var: Path, database: str, **extra: str) -> dict[str, str]:
+    """The environment of a test's own server: its own var/ and SQLite file, no Redis."""
+    return {
+        **os.environ,
+        "HALQA_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{var / database}",
+        "REDIS_URL": "",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SETTINGS_MODULE": "server.settings",
+        **extra,
+    }

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+
+from tests.browser.conftest import join_circle
 
 pytestmark = pytest.mark.browser
 
@@ -26,16 +28,6 @@ Message.objects.create(
 """
 
 
-def join_circle(page: Page, base_url: str) -> str:
-    page.goto(f"{base_url}/rooms/{CIRCLE}/")
-    page.get_by_role("button", name="Join anonymously").click()
-    page.get_by_role("button", name="I accept the house rules").click()
-    expect(page.locator("#chat")).to_be_visible()
-    alias = page.locator("#my-alias")
-    expect(alias).not_to_be_empty()
-    return alias.inner_text()
-
-
 def test_two_browsers_chat_and_markup_stays_text(browser, halqa_server):
     live_server_url = halqa_server.url
     dialogs: list[str] = []
@@ -44,8 +36,8 @@ def test_two_browsers_chat_and_markup_stays_text(browser, halqa_server):
     for page in (amina, youssef):
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        alias_a = join_circle(amina, live_server_url)
-        alias_y = join_circle(youssef, live_server_url)
+        alias_a = join_circle(amina, live_server_url, CIRCLE)
+        alias_y = join_circle(youssef, live_server_url, CIRCLE)
         assert alias_a != alias_y  # two identities, two pseudonyms
         expect(amina.locator("#members")).to_contain_text(alias_y)
 
@@ -83,7 +75,7 @@ def test_markup_that_reached_the_database_is_still_shown_as_text(browser, halqa_
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        join_circle(page, halqa_server.url)
+        join_circle(page, halqa_server.url, CIRCLE)
         # Written beside the sanitiser, straight through the ORM of the server's own database.
         subprocess.run([*halqa_server.manage, "shell", "-c", RAW_INSERT % {"slug": CIRCLE,
                         "body": XSS}], env=halqa_server.env, check=True, capture_output=True)

@@ -7,7 +7,9 @@ import re
 import subprocess
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+
+from tests.browser.conftest import join_circle
 
 pytestmark = pytest.mark.browser
 
@@ -31,16 +33,6 @@ def make_facilitator(server) -> None:
                    capture_output=True)
 
 
-def join_circle(page: Page, base_url: str) -> str:
-    page.goto(f"{base_url}/rooms/{CIRCLE}/")
-    page.get_by_role("button", name="Join anonymously").click()
-    page.get_by_role("button", name="I accept the house rules").click()
-    expect(page.locator("#chat")).to_be_visible()
-    alias = page.locator("#my-alias")
-    expect(alias).not_to_be_empty()
-    return alias.inner_text()
-
-
 def test_facilitator_deletes_and_mutes_from_the_console(browser, halqa_server):
     base = halqa_server.url
     console_url = f"{base}/rooms/{CIRCLE}/console/"
@@ -52,7 +44,7 @@ def test_facilitator_deletes_and_mutes_from_the_console(browser, halqa_server):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         # The participant is in the circle and says something.
-        alias = join_circle(person, base)
+        alias = join_circle(person, base, CIRCLE)
         expect(person.get_by_role("button", name="I need help now")).to_be_visible()
         expect(person.get_by_role("link", name="Open the facilitators’ console")).to_have_count(0)
         person.locator("#message-input").fill("I had a rough week at home")
