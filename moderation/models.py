@@ -168,6 +168,8 @@ class Action(models.Model):
         MESSAGE_UNPIN = "message_unpin", _("Message unpinned")
         SESSION_END = "session_end", _("Session ended")
         REPORT_RESOLVE = "report_resolve", _("Report resolved")
+        APPLICATION_APPROVE = "application_approve", _("Application approved")
+        APPLICATION_DECLINE = "application_decline", _("Application declined")
 
     room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, null=True, blank=True,
                              related_name="actions")

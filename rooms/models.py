@@ -50,6 +50,8 @@ class Room(models.Model):
     class Access(models.TextChoices):
         OPEN = "open", _("Open: anyone who accepts the house rules can drop in")
         WAITING_ROOM = "waiting_room", _("Waiting room: a facilitator admits each arrival")
+        APPLICATION = "application", _(
+            "By application: people apply to a session and enter with a personal invitation")
 
     access = models.CharField(
         _("access"), max_length=16, choices=Access.choices, default=Access.OPEN,
@@ -204,6 +206,8 @@ class Membership(models.Model):
     )
     ban_reason = models.CharField(_("ban reason"), max_length=300, blank=True)
     warnings = models.PositiveSmallIntegerField(_("warnings"), default=0)
+    # Circles by application: an invitation admits its holder until the end of its session.
+    admitted_until = models.DateTimeField(_("admitted until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -280,3 +284,109 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"socket of {self.membership_id}"
+
+
+class ScheduledSession(models.Model):
+    """A themed session of a circle on the public schedule: once, or every week at the same local
+    time (the wall-clock time holds across daylight-saving changes)."""
+
+    class Repeat(models.TextChoices):
+        ONCE = "once", _("Once")
+        WEEKLY = "weekly", _("Every week")
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="scheduled_sessions",
+                             verbose_name=_("circle"))
+    theme = models.CharField(
+        _("theme of this session"), max_length=120, blank=True,
+        help_text=_("Empty: the circle's own theme."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    first_date = models.DateField(_("date (first date if it repeats)"))
+    start_time = models.TimeField(_("starts at (local time)"))
+    duration_minutes = models.PositiveSmallIntegerField(_("length (minutes)"), default=90)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Africa/Casablanca")
+    repeat = models.CharField(_("repeats"), max_length=8, choices=Repeat.choices,
+                              default=Repeat.ONCE)
+    repeat_until = models.DateField(_("repeats until"), null=True, blank=True,
+                                    help_text=_("Empty: every week with no end."))
+    is_cancelled = models.BooleanField(_("cancelled"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions on the schedule")
+        ordering = ["first_date", "start_time"]
+
+    def __str__(self) -> str:
+        return f"{self.theme or self.room.title} ({self.first_date:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"time_zone": _("Unknown time zone.")}) from None
+        if self.repeat_until and self.repeat_until < self.first_date:
+            raise ValidationError({"repeat_until": _("The last date comes after the first.")})
+        if not 1 <= self.duration_minutes <= 24 * 60:
+            raise ValidationError({"duration_minutes": _("Between 1 minute and 24 hours.")})
+
+
+class Application(models.Model):
+    """Someone asks to take part in one date of a scheduled session. A short note and a contact
+    address are optional; both are deleted when that session ends."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a facilitator")
+        APPROVED = "approved", _("Approved: invitation sent")
+        DECLINED = "declined", _("Declined")
+
+    session = models.ForeignKey(ScheduledSession, on_delete=models.CASCADE,
+                                related_name="applications", verbose_name=_("session"))
+    occurrence_date = models.DateField(_("date"))
+    # When that date's session ends: the application, its note, contact address and invitation
+    # are deleted then (rooms.retention).
+    ends_at = models.DateTimeField(_("session ends at"), db_index=True)
+    applicant = models.ForeignKey(Membership, on_delete=models.CASCADE,
+                                  related_name="applications", verbose_name=_("applicant"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    contact_email = models.EmailField(
+        _("contact address"), blank=True,
+        help_text=_("Only when the person asked for the invitation by e-mail."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+    decided_by_alias = models.CharField(_("decided by"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["occurrence_date", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "occurrence_date", "applicant"],
+                                    name="rooms_application_once"),
+        ]
+
+    def __str__(self) -> str:  # never the note or the address
+        return f"application {self.pk}"
+
+
+class Invitation(models.Model):
+    """A personal link to one date of a session. It works once; the token is kept only as a
+    hash (to recognise it) and sealed (to show it again to the person it was made for)."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE,
+                                       related_name="invitation")
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_sealed = models.TextField(blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk}"

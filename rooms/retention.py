@@ -31,6 +31,7 @@ class PurgeReport:
     sockets: int = 0
     browser_sessions: int = 0
     reports: int = 0
+    applications: int = 0
     audit_entries: int = 0
     admin_log_entries: int = 0
 
@@ -120,6 +121,14 @@ def _old_reports(*, now: datetime, batch: int) -> int:
     return _in_batches(stale, batch=batch)
 
 
+def _past_applications(*, now: datetime, batch: int) -> int:
+    """An application (its note, its contact address) and its invitation go when the session it
+    was for ends."""
+    from rooms.models import Application
+
+    return _in_batches(Application.objects.filter(ends_at__lte=now), batch=batch)
+
+
 def _old_audit_entries(*, now: datetime, batch: int) -> int:
     from moderation.models import Action
 
@@ -149,6 +158,7 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     report.sockets, _ = Presence.objects.filter(seen_at__lt=stale_sockets).delete()
     report.browser_sessions, _ = BrowserSession.objects.filter(expire_date__lt=now).delete()
     report.reports = _old_reports(now=now, batch=batch)
+    report.applications = _past_applications(now=now, batch=batch)
     report.audit_entries = _old_audit_entries(now=now, batch=batch)
     report.admin_log_entries = _old_admin_log_entries(now=now, batch=batch)
     log.info("purge: %s", report)  # counts only

@@ -212,6 +212,12 @@ def entry_check(*, membership: Membership, room: Room) -> None:
     if (room.access == Room.Access.WAITING_ROOM
             and membership.admission == Membership.Admission.DECLINED):
         raise Forbidden("declined", _("A facilitator did not admit you to this session."))
+    if room.access == Room.Access.APPLICATION and not (
+            membership.admission == Membership.Admission.ADMITTED
+            and membership.admitted_until is not None and membership.admitted_until > now):
+        raise Forbidden("invitation_needed",
+                        _("This circle meets by application: apply to a session on the "
+                          "schedule, then come in with your personal invitation."))
 
 
 def read_check(*, membership: Membership) -> None:

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served as our own static files
     "accounts",
     "rooms",
     "moderation",
@@ -230,7 +231,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Anonymous peer-support circles. Session cookie auth; send the CSRF token.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API page (/api/v1/docs/) loads Swagger UI from our own static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the outside validator badge: the page talks to this site only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
+
+# --- E-mail: only invitations to a session, and only to an address the person gave for it ------
+# EMAIL_URL: smtp+tls://user:password@host:587, or consolemail:// while trying things out (it
+# prints the address and the link: never in production). Default: nothing is sent.
+vars().update(env.email_url("EMAIL_URL", default="dummymail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Halqa <no-reply@localhost>")
 
 # --- Halqa ------------------------------------------------------------------------------------
 HALQA = {
@@ -253,8 +266,13 @@ HALQA = {
     # A resolved report (with its sealed copy of the reported text) is deleted this long after
     # it was resolved; one left open goes when it is MAX_RETENTION_HOURS old.
     "REPORT_GRACE_HOURS": env.int("HALQA_REPORT_GRACE_HOURS", default=72),
+    # The address people use to reach this site: invitation e-mails link to it.
+    "SITE_URL": env.str("HALQA_SITE_URL", default="http://127.0.0.1:8000"),
     # Rows deleted per statement by the purge, so a live circle never waits long.
     "PURGE_BATCH": env.int("HALQA_PURGE_BATCH", default=500),
+    # Where the quick-exit button (every page, or Escape three times) sends someone at once.
+    "QUICK_EXIT_URL": env.str("HALQA_QUICK_EXIT_URL",
+                              default="https://www.google.com/search?q=weather"),
 }
 
 # --- Logging: never client addresses, never message text --------------------------------------
