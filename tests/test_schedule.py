@@ -83,8 +83,13 @@ def facilitator_of(room) -> User:
     return user
 
 
+def english() -> Client:
+    """A browser that reads English (the site's own default is Arabic)."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
 def signed_in(user: User) -> Client:
-    client = Client()
+    client = english()
     client.force_login(user)
     return client
 
@@ -95,17 +100,17 @@ def test_schedule_lists_coming_sessions_with_how_to_join(identity):
     local = timezone.localtime(timezone.now() + timedelta(days=1))
     ScheduledSession.objects.create(room=drop_in, first_date=local.date(),
                                     start_time=time(20, 0), repeat="weekly")
-    page = Client().get("/schedule/").content.decode()
+    page = english().get("/schedule/").content.decode()
     assert "Living with anxiety" in page and 'name="session_id"' in page
     assert "Listening space" in page and "no need to apply" in page
-    only_english = Client().get("/schedule/?language=fr").content.decode()
+    only_english = english().get("/schedule/?language=fr").content.decode()
     assert "Living with anxiety" not in only_english
 
 
 def test_application_to_invitation_end_to_end(identity, settings):
     settings.HALQA = {**settings.HALQA, "SITE_URL": "https://halqa.example.org"}
     room, session, day = circle_by_application(starts_in=timedelta(minutes=5))
-    browser = Client()
+    browser = english()
     browser.get("/schedule/")  # a visitor with no identity yet
     answer = browser.post("/schedule/apply/", {
         "session_id": session.pk, "date": day.isoformat(), "note": "first time <b>here</b>",
@@ -136,7 +141,7 @@ def test_application_to_invitation_end_to_end(identity, settings):
     assert link.group(1) in shown  # the same link, on the applicant's screen
 
     # Whoever holds the link (another device here) enters with it, once.
-    other_device = Client()
+    other_device = english()
     page = other_device.get(link.group(1))
     assert page.status_code == 200 and room.house_rules in page.content.decode()
     entered = other_device.post(link.group(1))
@@ -145,7 +150,7 @@ def test_application_to_invitation_end_to_end(identity, settings):
                                                                          role="participant")
     assert holder.rules_accepted and holder.admitted_until > timezone.now()
     services.entry_check(membership=holder, room=room)  # in
-    again = Client().post(link.group(1))
+    again = english().post(link.group(1))
     assert "already used" in again.content.decode()
     assert Invitation.objects.get().token_sealed == ""  # nothing left to show
 
@@ -219,7 +224,7 @@ def test_applications_refuse_bad_input_clearly(identity):
     with pytest.raises(Invalid) as not_needed:
         applications.application_submit(user=user, session_id=drop_in.pk, day=local.date())
     assert not_needed.value.code == "not_by_application"
-    answer = Client().post("/schedule/apply/", {"session_id": "x", "date": "soon"})
+    answer = english().post("/schedule/apply/", {"session_id": "x", "date": "soon"})
     assert answer.status_code == 302 and not Application.objects.exists()
 
 
@@ -229,9 +234,64 @@ def test_calendar_feed_lists_the_coming_dates(identity):
                                     first_date=timezone.localdate() + timedelta(days=1),
                                     start_time=time(19, 0), repeat="weekly",
                                     repeat_until=timezone.localdate() + timedelta(days=20))
-    response = Client().get(f"/rooms/{room.slug}/calendar.ics")
+    response = english().get(f"/rooms/{room.slug}/calendar.ics")
     assert response["Content-Type"].startswith("text/calendar")
     events = Calendar.from_ical(response.content).walk("VEVENT")
     assert len(events) == 3
     assert all(str(event["SUMMARY"]) == "Talking with children" for event in events)
-    assert Client().get("/rooms/nowhere/calendar.ics").status_code == 404
+    assert english().get("/rooms/nowhere/calendar.ics").status_code == 404
+
+
+def test_the_same_flow_over_rest(identity):
+    room, session, day = circle_by_application(starts_in=timedelta(minutes=5))
+    listed = english().get("/api/v1/sessions/?language=en").json()
+    assert [(s["session_id"], s["date"], s["room"]["access"]) for s in listed] == [
+        (session.pk, day.isoformat(), "application")]
+    assert english().get(f"/api/v1/rooms/{room.slug}/sessions/").json()[0]["theme"] == (
+        "Living with anxiety")
+    assert english().get("/api/v1/sessions/?days=500").status_code == 400
+
+    person = signed_in(identity())
+    anonymous = english().post("/api/v1/applications/", {}, content_type="application/json")
+    assert anonymous.status_code == 403
+    created = person.post("/api/v1/applications/", {"session_id": session.pk,
+                                                    "date": day.isoformat(), "note": "hello"},
+                          content_type="application/json")
+    assert created.status_code == 201 and created.json()["status"] == "pending"
+    bad = person.post("/api/v1/applications/", {"session_id": session.pk, "date": "tomorrow"},
+                      content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["code"]
+
+    facilitator = signed_in(facilitator_of(room))
+    assert person.get(f"/api/v1/rooms/{room.slug}/applications/").status_code == 403
+    pending = facilitator.get(f"/api/v1/rooms/{room.slug}/applications/").json()
+    assert [(p["note"], p["by_email"]) for p in pending] == [("hello", False)]
+    refused = person.post(f"/api/v1/applications/{pending[0]['id']}/decision/",
+                          {"approve": True}, content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_facilitator"
+    decided = facilitator.post(f"/api/v1/applications/{pending[0]['id']}/decision/",
+                               {"approve": True}, content_type="application/json")
+    assert decided.json() == {"id": pending[0]["id"], "status": "approved"}
+
+    link = person.get("/api/v1/applications/mine/").json()[0]["invitation"]
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    accepted = person.post(f"/api/v1/invitations/{token}/accept/")
+    assert accepted.status_code == 200 and accepted.json()["room"] == room.slug
+    again = person.post(f"/api/v1/invitations/{token}/accept/")
+    assert again.status_code == 404 or again.json()["code"] in ("invitation_used",
+                                                                "invitation_not_found")
+    history = person.get(f"/api/v1/rooms/{room.slug}/messages/")
+    assert history.status_code == 200  # admitted: the circle can be read now
+
+
+def test_resources_over_rest_by_language():
+    from moderation.models import Resource
+
+    Resource.objects.create(name="Ambulance", kind="emergency", phone="15",
+                            languages="ar,ary,fr,en")
+    Resource.objects.create(name="Ligne d'écoute", kind="crisis_line", phone="0800",
+                            languages="fr")
+    everything = english().get("/api/v1/resources/").json()
+    assert {g["kind"] for g in everything} == {"emergency", "crisis_line"}
+    in_english = english().get("/api/v1/resources/?language=en").json()
+    assert [r["name"] for g in in_english for r in g["resources"]] == ["Ambulance"]

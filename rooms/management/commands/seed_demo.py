@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from moderation.models import Resource
-from rooms.models import Room
+from rooms.models import Room, ScheduledSession
 
 RULES_ARY = """1. اللي تقال هنا كيبقى هنا: ما تعاودش شنو سمعتي برا الحلقة.
 2. ما تعطيش معلومات اللي كتعرف بيك ولا بشي حد آخر: سمية، نمرة، عنوان، خدمة.
@@ -81,6 +83,27 @@ CIRCLES: list[dict[str, Any]] = [
                        "as little as you like; a trained volunteer facilitator keeps it safe.",
         "house_rules": RULES_EN,
     },
+    {
+        "slug": "grief-and-loss",
+        "title": "Grief and loss: a closed circle",
+        "theme": "Grief",
+        "language": "en",
+        "description": "A small circle for people who lost someone close. It meets on the schedule; apply to a session and you will receive a personal invitation.",
+        "house_rules": RULES_EN,
+        "access": "application",
+        "capacity": 8,
+    },
+]
+
+# The public schedule: (circle, theme, weekday 0=Monday, local time, minutes). Weekly, in Moroccan
+# time, starting from the next such weekday after the demo is seeded.
+SESSIONS: list[tuple[str, str, int, time, int]] = [
+    ("daghet-w-qalaq", "كيفاش نتعامل مع الضغط ديال الخدمة", 1, time(19, 0), 90),
+    ("nisa-aman", "الأمان فالدار: نهضرو بلا خوف", 3, time(18, 30), 90),
+    ("wahda-wa-uzla", "الوحدة في المدينة الكبيرة", 2, time(20, 0), 75),
+    ("familles-et-separations", "Parler aux enfants d'une séparation", 5, time(10, 30), 90),
+    ("heard-seen-safe", "Sleep, worry and the 3 a.m. mind", 0, time(20, 30), 60),
+    ("grief-and-loss", "The first year after a loss", 4, time(19, 30), 90),
 ]
 
 # Only numbers we are sure of. An organisation adds and checks its own list before going live.
@@ -117,6 +140,15 @@ class Command(BaseCommand):
                 slug=circle["slug"], defaults={k: v for k, v in circle.items() if k != "slug"}
             )
             created += was_created
+        today = timezone.localdate()
+        for slug, theme, weekday, start, minutes in SESSIONS:
+            room = Room.objects.filter(slug=slug).first()
+            if room is None or room.scheduled_sessions.filter(theme=theme).exists():
+                continue
+            first = today + timedelta(days=(weekday - today.weekday()) % 7)
+            ScheduledSession.objects.create(room=room, theme=theme, first_date=first,
+                                            start_time=start, duration_minutes=minutes,
+                                            repeat=ScheduledSession.Repeat.WEEKLY)
         for resource in RESOURCES:
             Resource.objects.get_or_create(
                 phone=resource["phone"], kind=Resource.Kind.EMERGENCY,
