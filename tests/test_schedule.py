@@ -295,3 +295,37 @@ def test_resources_over_rest_by_language():
     assert {g["kind"] for g in everything} == {"emergency", "crisis_line"}
     in_english = english().get("/api/v1/resources/?language=en").json()
     assert [r["name"] for g in in_english for r in g["resources"]] == ["Ambulance"]
+
+
+@pytest.mark.parametrize("language", ["ar", "fr", "en"])
+def test_admin_sets_up_sessions_and_decides_applications(identity, language):
+    admin = User.objects.create_superuser(username="admin", password="x", role="admin")
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(admin)
+    room, session, day = circle_by_application()
+    for page in ("/admin/rooms/scheduledsession/", "/admin/rooms/scheduledsession/add/",
+                 f"/admin/rooms/room/{room.pk}/change/", "/admin/rooms/application/",
+                 "/admin/moderation/resource/", "/admin/moderation/blockedword/"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert f'lang="{language}"' in response.content.decode()
+    assert ('dir="rtl"' in client.get("/admin/").content.decode()) == (language == "ar")
+    created = client.post("/admin/rooms/scheduledsession/add/", {
+        "room": room.pk, "theme": "Weekly check-in", "description": "",
+        "first_date": "2026-02-10", "start_time": "19:00", "duration_minutes": 90,
+        "time_zone": "Africa/Casablanca", "repeat": "weekly", "repeat_until": ""})
+    assert created.status_code == 302
+    assert ScheduledSession.objects.filter(theme="Weekly check-in").exists()
+    bad_zone = client.post("/admin/rooms/scheduledsession/add/", {
+        "room": room.pk, "first_date": "2026-02-10", "start_time": "19:00",
+        "duration_minutes": 90, "time_zone": "Mars/Olympus", "repeat": "once"})
+    assert bad_zone.status_code == 200  # the form again, with the error
+    application = applications.application_submit(user=identity(), session_id=session.pk,
+                                                   day=day, contact_email="x@example.org")
+    listing = client.get("/admin/rooms/application/").content.decode()
+    assert "x@example.org" not in listing  # only whether there is an address
+    with django_capture_on_commit():
+        client.post("/admin/rooms/application/", {
+            "action": "approve", "_selected_action": [application.pk]})
+    application.refresh_from_db()
+    assert application.status == "approved" and len(mail.outbox) == 1
