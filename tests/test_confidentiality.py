@@ -205,7 +205,7 @@ def test_the_admin_log_is_kept_no_longer_than_the_audit_trail(identity, settings
 
 # Every table whose rows hold words someone wrote, an alias, or a trace of a person's visit.
 USER_TEXT_TABLES = ("rooms_message", "moderation_report", "moderation_action", "django_admin_log",
-                    "django_session", "rooms_presence")
+                    "django_session", "rooms_presence", "rooms_application")
 
 
 @pytest.mark.django_db
@@ -246,6 +246,14 @@ def test_sql_no_row_of_any_table_with_user_text_is_past_its_retention(identity, 
         store.model.objects.filter(session_key=store.session_key).update(expire_date=now - age)
 
     later = now + timedelta(hours=2)  # the messages' hour is over
+    from rooms.models import Application, ScheduledSession
+
+    scheduled = ScheduledSession.objects.create(room=room, first_date=now.date(),
+                                                start_time=now.time())
+    for n, ends in enumerate((later - timedelta(minutes=1), later + timedelta(hours=1))):
+        Application.objects.create(session=scheduled, occurrence_date=now.date(), ends_at=ends,
+                                   applicant=member(identity(), room), note=f"note {n}",
+                                   contact_email=f"person{n}@example.org")
     timeout = timedelta(seconds=halqa["PRESENCE_TIMEOUT"])
     for n, seen in enumerate((later - timeout * 3, later - timeout)):
         Presence.objects.create(membership=membership, room=room, channel_name=f"socket-{n}",
@@ -265,6 +273,7 @@ def test_sql_no_row_of_any_table_with_user_text_is_past_its_retention(identity, 
                              [later - timedelta(days=halqa["AUDIT_RETENTION_DAYS"])]),
         "django_session": ("expire_date < %s", [later]),
         "rooms_presence": ("seen_at < %s", [later - timeout * 2]),
+        "rooms_application": ("ends_at <= %s", [later]),
     }
     assert set(limits) == set(USER_TEXT_TABLES)
     with connection.cursor() as cursor:
