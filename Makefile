@@ -7,12 +7,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install messages migrate seed browser lint bench clean
+.PHONY: run test setup install messages migrate seed browser npm lint bench clean
 
 run: setup
 	$(PY) manage.py serve --host $(HOST) --port $(PORT) --purge-every 60
 
-test: setup browser
+test: setup browser npm
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: install messages migrate seed
@@ -50,6 +50,18 @@ seed: migrate
 # Browser tests drive Debian's chromium through Playwright (the Playwright download is not used).
 browser:
 	@bash scripts/ensure-chromium.sh
+
+# axe-core, which the accessibility tests run inside the pages (tests/browser), comes from npm:
+# test tooling only, the site itself loads nothing from node_modules. `npm ci` runs again only when
+# node_modules is missing or package.json/package-lock.json changed since the last install.
+NPM_STAMP := node_modules/.installed
+
+npm: $(NPM_STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the accessibility tests (install Node.js 18+ with npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $(NPM_STAMP)
 
 lint: install
 	$(VENV)/bin/ruff check .

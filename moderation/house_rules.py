@@ -161,3 +161,57 @@ def crisis_alert_on_commit(*, room_id: int, alias: str, message_id: int | None,
         protocol.crisis_alert_frame(alias=alias, message_id=message_id,
                                     categories=list(categories), report_id=report.pk),
     )
+
+
+# --- Help directory (web page /help/) ----------------------------------------------------------
+# The order of the sections on the page: the most urgent first.
+DIRECTORY_KINDS = (
+    Resource.Kind.EMERGENCY,
+    Resource.Kind.CRISIS_LINE,
+    Resource.Kind.VIOLENCE_AGAINST_WOMEN,
+    Resource.Kind.LEGAL_AID,
+    Resource.Kind.HEALTH,
+    Resource.Kind.FAMILY_MEDIATION,
+    Resource.Kind.EMPLOYMENT_TRAINING,
+)
+
+
+def resources_directory(*, language: str = "", region: str = "") -> dict[str, Any]:
+    """The active help resources grouped by kind, most urgent kind first, for the help page.
+
+    `language` ("" for all) keeps the resources offered in it (Darija also finds Arabic ones);
+    `region` ("" for all) keeps that region's resources and the nationwide ones. Also returns
+    the regions and languages there are to choose from, and the filters as understood (an
+    unknown value counts as no filter)."""
+    from rooms.models import Language  # rooms builds on the house rules
+
+    rows = list(Resource.objects.filter(is_active=True).order_by("order", "name"))
+    regions = sorted({r.region for r in rows if r.region}, key=str.casefold)
+    language = language if language in Language.values else ""
+    region = region if region in regions else ""
+    wanted = {language, "ar"} if language == "ary" else {language}
+    names = dict(Language.choices)
+    groups = []
+    for kind in DIRECTORY_KINDS:
+        found = [
+            {"name": r.name, "phone": r.phone, "tel": "".join(c for c in r.phone
+                                                             if c.isdigit() or c == "+"),
+             # Only a web address is ever a link (rows written around the admin's checks).
+             "url": r.url if r.url.lower().startswith(("https://", "http://")) else "",
+             "hours": r.hours, "description": r.description,
+             "region": r.region, "verified_on": r.verified_on,
+             "languages": [(code, names.get(code, code)) for code in r.language_list]}
+            for r in rows
+            if r.kind == kind
+            and (not region or not r.region or r.region == region)
+            and (not language or wanted & set(r.language_list))
+        ]
+        if found:
+            groups.append({"kind": kind.value, "label": kind.label, "resources": found})
+    return {
+        "groups": groups,
+        "regions": regions,
+        "languages": [(code, label) for code, label in Language.choices],
+        "language": language,
+        "region": region,
+    }

@@ -231,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Anonymous peer-support circles. Session cookie auth; send the CSRF token.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two "status" fields with different choices: each gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "rooms.models.Application.Status",
+        "ReportStatusEnum": "moderation.models.Report.Status",
+    },
     # The API page (/api/v1/docs/) loads Swagger UI from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -329,3 +329,12 @@ def test_admin_sets_up_sessions_and_decides_applications(identity, language):
             "action": "approve", "_selected_action": [application.pk]})
     application.refresh_from_db()
     assert application.status == "approved" and len(mail.outbox) == 1
+
+
+def test_the_console_leads_facilitators_to_the_applications(identity):
+    room, session, day = circle_by_application()
+    applications.application_submit(user=identity(), session_id=session.pk, day=day)
+    page = signed_in(facilitator_of(room)).get(f"/rooms/{room.slug}/console/").content.decode()
+    assert f'href="/rooms/{room.slug}/applications/">Applications (1)' in page
+    schedule_link = english().get("/").content.decode()
+    assert 'href="/schedule/"' in schedule_link  # every page leads to the schedule

@@ -12,7 +12,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from rooms import services
+from moderation.house_rules import resources_directory
+from rooms import applications, services
 from rooms.errors import NotFound
 from rooms.models import Room
 
@@ -50,7 +51,9 @@ def room_console(request: HttpRequest, slug: str) -> HttpResponse:
     room = _room_or_404(slug)
     if not _facilitates(request, room):
         raise PermissionDenied("Only this circle's facilitators can open its console.")
-    return render(request, "web/console.html", {"room": room})
+    pending = (len(applications.applications_pending(actor=request.user, room=room))
+               if room.access == Room.Access.APPLICATION else 0)
+    return render(request, "web/console.html", {"room": room, "pending_applications": pending})
 
 
 @ensure_csrf_cookie
@@ -90,3 +93,12 @@ def privacy(request: HttpRequest) -> HttpResponse:
         for room in Room.objects.only("title", "language", "retention", "retention_hours")
     ]
     return render(request, "web/privacy.html", {"figures": figures, "circles": circles})
+
+
+def help_directory(request: HttpRequest) -> HttpResponse:
+    """Where to find help now: the help resources by kind, filtered by region and language
+    (a plain GET form, so it works without JavaScript), with the quick exit explained."""
+    directory = resources_directory(language=request.GET.get("language", ""),
+                                    region=request.GET.get("region", ""))
+    return render(request, "web/help.html", {
+        "directory": directory, "quick_exit_url": settings.HALQA["QUICK_EXIT_URL"]})

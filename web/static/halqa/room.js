@@ -142,6 +142,27 @@ function addMessage(message) {
   state.lastId = Math.max(state.lastId, message.id);
 }
 
+/**
+ * Draw the history without it being read out: the log is silent (aria-live off, aria-busy) while
+ * the history goes in, and speaks again only a frame later, once the browser has taken it in;
+ * switched back in the same task, every message of the history would count as new.
+ */
+let quietRound = 0;
+function drawQuietly(draw) {
+  const log = $("message-log");
+  const round = ++quietRound;
+  log.setAttribute("aria-busy", "true");
+  log.setAttribute("aria-live", "off");
+  draw();
+  const speak = () => {
+    if (round !== quietRound || log.getAttribute("aria-live") === "polite") return;
+    log.setAttribute("aria-live", "polite");
+    log.setAttribute("aria-busy", "false");
+  };
+  requestAnimationFrame(() => requestAnimationFrame(speak));
+  setTimeout(speak, 500); // a hidden tab draws no frames
+}
+
 function addNote(text, kind = "notice") {
   const li = el("li", { class: `note ${kind}`, text });
   els.messages.append(li);
@@ -231,12 +252,10 @@ const handlers = {
     show("chat");
     if (!frame.joined) return;
     setStatus(interpolate(t("You are in the circle as %s."), [frame.you.alias]));
-    // Silence the live region while history is drawn, so it is not read out in full.
-    els.messages.setAttribute("aria-live", "off");
-    for (const message of frame.history) addMessage(message);
-    if (frame.history_truncated) addNote(t("Some earlier messages are not shown."));
-    els.messages.setAttribute("role", "log");
-    els.messages.setAttribute("aria-live", "polite");
+    drawQuietly(() => {
+      for (const message of frame.history) addMessage(message);
+      if (frame.history_truncated) addNote(t("Some earlier messages are not shown."));
+    });
     resendPending();
   },
   you(frame) {
