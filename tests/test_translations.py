@@ -333,10 +333,17 @@ def visible_texts(html: str) -> list[str]:
 
 @pytest.fixture
 def pages(db: Any) -> tuple[list[tuple[str, Client, str]], set[str]]:
-    """The pages a visitor and a facilitator meet, and the user content they show (which stays
-    in the language it was written in)."""
-    from accounts.models import User
+    """The pages a visitor and a facilitator meet, and the content they show as it was entered
+    (circle and help-service texts stay in the language they were written in)."""
+    import datetime
 
+    from accounts.models import User
+    from moderation.models import Resource
+
+    resource = Resource.objects.create(
+        name="Listening line", kind=Resource.Kind.values[0], phone="0800 000 000",
+        hours="Every day, 9:00-21:00", description="Free and confidential listening.",
+        languages="ar,fr", verified_on=datetime.date(2026, 1, 15))
     room = room_create(title="Evening circle", theme="Grief and loss",
                        description="A quiet place to talk about someone you lost.",
                        house_rules="Be kind. Keep it confidential.")
@@ -355,8 +362,12 @@ def pages(db: Any) -> tuple[list[tuple[str, Client, str]], set[str]]:
         (reverse("room-console", args=[room.slug]), facilitator, "console"),
         (reverse("privacy"), visitor, "privacy, visitor"),
         (reverse("privacy"), member, "privacy, signed in"),
+        (reverse("help"), visitor, "help directory"),
+        (reverse("schedule-page"), visitor, "schedule"),
+        (reverse("applications-page", args=[room.slug]), facilitator, "applications"),
     ]
-    user_content = {room.title, room.theme, room.description, room.house_rules}
+    user_content = {room.title, room.theme, room.description, room.house_rules,
+                    resource.name, resource.hours, resource.description, resource.phone}
     return found, user_content
 
 
