@@ -141,6 +141,11 @@ def test_main_pages_have_no_serious_accessibility_violation(browser, halqa_serve
         person.goto(f"{base}/help/")
         audit.check(person, "help directory")
 
+        person.goto(f"{base}/schedule/")
+        expect(person.locator(".session-card").first).to_be_visible()
+        person.locator(".session-card details summary").first.click()  # the application form
+        audit.check(person, "schedule, with an application form open")
+
         person.goto(f"{base}/rooms/{CIRCLE[language]}/")
         expect(person.locator("#join")).to_be_visible()
         audit.check(person, "circle, before joining")
@@ -201,20 +206,20 @@ def test_axe_is_the_npm_one_and_runs_in_spite_of_the_csp(browser, halqa_server):
 
 
 def test_header_and_help_filters_work_with_the_keyboard(browser, halqa_server):
-    """From the top of any page: skip link, the brand, "Get help now", the quick exit, then the
-    language; the help filters submit with the keyboard alone."""
+    """From the top of any page: skip link, the brand, "Get help now", the quick exit, the two
+    site links, then the language; the help filters submit with the keyboard alone."""
     base = halqa_server.url
     context = new_context(browser, base, "en")
     try:
         page = context.new_page()
         page.goto(f"{base}/privacy/")
         order = []
-        for _ in range(6):
+        for _ in range(8):
             page.keyboard.press("Tab")
             order.append(page.evaluate("""() => { const a = document.activeElement;
                 return a.id || a.className || a.tagName; }"""))
-        assert order == ["skip-link", "brand", "get-help", "quick-exit", "language-select",
-                         "BUTTON"], order
+        assert order == ["skip-link", "brand", "get-help", "quick-exit", "A", "A",
+                         "language-select", "BUTTON"], order
         # "Get help now" with Enter.
         page.locator(".get-help").focus()
         page.keyboard.press("Enter")
