@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from moderation import house_rules
@@ -168,8 +169,10 @@ def member_mute(*, actor: User, room: Room, alias: str, minutes: int, reason: st
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_MUTE,
                target_alias=alias, reason=reason, detail=_minutes(minutes))
         _notice_on_commit(target, "muted",
-                          _("A facilitator muted you for %(minutes)d minute(s). You can still "
-                            "read.") % {"minutes": minutes},
+                          ngettext("A facilitator muted you for %(minutes)d minute. You can "
+                                   "still read.",
+                                   "A facilitator muted you for %(minutes)d minutes. You can "
+                                   "still read.", minutes) % {"minutes": minutes},
                           until=target.muted_until.isoformat(), reason=reason)
         _you_on_commit(target)
     return {"alias": alias, "muted_until": target.muted_until.isoformat()}
@@ -204,8 +207,11 @@ def member_remove(*, actor: User, room: Room, alias: str, cooldown_minutes: int,
                target_alias=alias, reason=reason, detail=_minutes(cooldown_minutes))
         _close_member_sockets(target, code=protocol.CLOSE_REMOVED, notice=protocol.notice_frame(
             code="removed",
-            detail=_("A facilitator asked you to leave this session. You can come back in "
-                     "%(minutes)d minute(s).") % {"minutes": cooldown_minutes},
+            detail=ngettext("A facilitator asked you to leave this session. You can come back "
+                            "in %(minutes)d minute.",
+                            "A facilitator asked you to leave this session. You can come back "
+                            "in %(minutes)d minutes.", cooldown_minutes)
+            % {"minutes": cooldown_minutes},
             until=target.removed_until.isoformat(), reason=reason))
     return {"alias": alias, "removed_until": target.removed_until.isoformat()}
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
@@ -178,7 +179,8 @@ def console_send(*, room_id: int) -> None:
 def _until_detail(until) -> str:  # type: ignore[no-untyped-def]
     seconds = max(1, int((until - timezone.now()).total_seconds()))
     minutes = -(-seconds // 60)
-    return _("%(minutes)d more minute(s).") % {"minutes": minutes}
+    return ngettext("%(minutes)d more minute.", "%(minutes)d more minutes.", minutes) % {
+        "minutes": minutes}
 
 
 def entry_check(*, membership: Membership, room: Room) -> None:
