@@ -103,8 +103,18 @@ class Moderate(ClientFrame):
     ref: str | None = None
 
 
+def _no_nul(name: str, value: str) -> str:
+    """A NUL character has no business in a name or a reason (and PostgreSQL refuses it)."""
+    if "\x00" in value:
+        raise ProtocolError("invalid_field",
+                            _("“%(name)s” must not contain a NUL character.") % {"name": name})
+    return value
+
+
 def _alias(data: dict[str, Any]) -> str:
     alias = data.get("alias")
+    if isinstance(alias, str):
+        _no_nul("alias", alias)
     if not isinstance(alias, str) or not 0 < len(alias) <= 80:
         raise ProtocolError("invalid_field", _("“alias” must name someone in this circle."))
     return alias
@@ -117,7 +127,7 @@ def _reason(data: dict[str, Any]) -> str:
     if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
         raise ProtocolError("invalid_field", _("“reason” must be a text of at most %(n)d "
                                                "characters.") % {"n": MAX_REASON_CHARS})
-    return reason.strip()
+    return _no_nul("reason", reason).strip()
 
 
 def _whole(data: dict[str, Any], name: str, *, low: int, high: int, optional: bool = False

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,3 +32,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"code": str(code), "detail": detail if isinstance(detail, str)
                          else response.data}
     return response
+
+
+_SCHEMA_LOCK = threading.Lock()
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, built by one request at a time.
+
+    drf-spectacular's generation is not thread-safe: its extensions load their target classes
+    lazily, on first use, through class attributes. Under daphne each request runs in a thread
+    of its own, and two first requests at once (the API page and a client, say) crashed one of
+    them with a 500 (AttributeError in OpenApiSerializerExtension._load_class)."""
+
+    def _get_schema_response(self, request: Any) -> Response:
+        with _SCHEMA_LOCK:
+            return super()._get_schema_response(request)

@@ -270,6 +270,8 @@ def world(db) -> World:
     ("member.warn", {"alias": TARGET, "reason": "x" * 301}, 400, "invalid_field"),
     ("report.resolve", {"report_id": 1, "outcome": "ignored"}, 400, "invalid_field"),
     ("member.warn", {"alias": TARGET, "ref": "not a ref!"}, 400, "invalid_field"),
+    ("member.admit", {"alias": "S\u0000oft Olive"}, 400, "invalid_field"),
+    ("member.warn", {"alias": TARGET, "reason": "x\u0000y"}, 400, "invalid_field"),
 ])
 def test_bad_input_is_a_clear_4xx_and_changes_nothing(world, action, body, status, code):
     client = rest(world.users["facilitator"])
