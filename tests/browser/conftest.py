@@ -112,3 +112,22 @@ def server_env(var: Path, database: str, **extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "server.settings",
         **extra,
     }
+
+
+MAKE_FACILITATOR = """
+from accounts.models import User
+from rooms.models import Room
+user, created = User.objects.get_or_create(
+    username=%(username)r, defaults={"role": User.Role.FACILITATOR, "is_staff": True})
+user.set_password(%(password)r)
+user.save()
+Room.objects.get(slug=%(slug)r).facilitators.add(user)
+"""
+
+
+def facilitator_create(server: SimpleNamespace, *, username: str, password: str,
+                       slug: str) -> None:
+    """A facilitator account of one circle, made in the test server's own database."""
+    script = MAKE_FACILITATOR % {"username": username, "password": password, "slug": slug}
+    subprocess.run([*server.manage, "shell", "-c", script], env=server.env, check=True,
+                   capture_output=True)

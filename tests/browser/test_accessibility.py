@@ -7,12 +7,13 @@ a <script> tag with its text inlined (page.add_script_tag) would be refused, as 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.conftest import facilitator_create
 
 pytestmark = pytest.mark.browser
 
@@ -24,15 +25,6 @@ BLOCKING = {"serious", "critical"}
 CIRCLE = {"en": "heard-seen-safe", "ar": "wahda-wa-uzla"}
 CONSOLE_CIRCLE = "daghet-w-qalaq"
 USERNAME, PASSWORD = "a11y-facilitator", "a11y-facilitator-pass"
-MAKE_FACILITATOR = """
-from accounts.models import User
-from rooms.models import Room
-user, created = User.objects.get_or_create(
-    username=%(username)r, defaults={"role": User.Role.FACILITATOR, "is_staff": True})
-user.set_password(%(password)r)
-user.save()
-Room.objects.get(slug=%(slug)r).facilitators.add(user)
-"""
 
 
 # --- Helpers, also used by test_rtl.py ------------------------------------------------------------
@@ -113,10 +105,8 @@ class Audit:
 
 @pytest.fixture(scope="module")
 def facilitator_account(halqa_server: Any) -> tuple[str, str]:
-    script = MAKE_FACILITATOR % {"username": USERNAME, "password": PASSWORD,
-                                 "slug": CONSOLE_CIRCLE}
-    subprocess.run([*halqa_server.manage, "shell", "-c", script], env=halqa_server.env,
-                   check=True, capture_output=True)
+    facilitator_create(halqa_server, username=USERNAME, password=PASSWORD,
+                       slug=CONSOLE_CIRCLE)
     return USERNAME, PASSWORD
 
 

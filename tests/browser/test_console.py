@@ -4,39 +4,23 @@ two separate Chromium contexts against a real server."""
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import join_circle
+from tests.browser.conftest import facilitator_create, join_circle
 
 pytestmark = pytest.mark.browser
 
 # Not the circle test_chat.py uses: a mute here must not touch the other tests.
 CIRCLE = "familles-et-separations"
 USERNAME, PASSWORD = "console-facilitator", "console-facilitator-pass"
-MAKE_FACILITATOR = """
-from accounts.models import User
-from rooms.models import Room
-user, created = User.objects.get_or_create(
-    username=%(username)r, defaults={"role": User.Role.FACILITATOR, "is_staff": True})
-user.set_password(%(password)r)
-user.save()
-Room.objects.get(slug=%(slug)r).facilitators.add(user)
-"""
-
-
-def make_facilitator(server) -> None:
-    script = MAKE_FACILITATOR % {"username": USERNAME, "password": PASSWORD, "slug": CIRCLE}
-    subprocess.run([*server.manage, "shell", "-c", script], env=server.env, check=True,
-                   capture_output=True)
 
 
 def test_facilitator_deletes_and_mutes_from_the_console(browser, halqa_server):
     base = halqa_server.url
     console_url = f"{base}/rooms/{CIRCLE}/console/"
-    make_facilitator(halqa_server)
+    facilitator_create(halqa_server, username=USERNAME, password=PASSWORD, slug=CIRCLE)
     contexts = [browser.new_context(locale="en-US") for _ in range(2)]
     person, facilitator = (context.new_page() for context in contexts)
     errors: list[str] = []
