@@ -23,6 +23,7 @@ CLOSE_REMOVED = 4408
 CLOSE_DECLINED = 4409
 CLOSE_IDENTITY_ERASED = 4410
 CLOSE_SESSION_ENDED = 4411
+CLOSE_ROLE_CHANGED = 4412  # made or unmade a facilitator of this circle: reconnect
 CLOSE_FLOODING = 4429
 
 MAX_FRAME_CHARS = 16_384  # a frame larger than this is refused before parsing

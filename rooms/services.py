@@ -89,6 +89,16 @@ def is_facilitator(*, user: User, room: Room) -> bool:
     return user.is_halqa_admin or room.facilitators.filter(pk=user.pk).exists()
 
 
+def facilitators_changed(*, room_ids: list[int], user_ids: list[int]) -> None:
+    """Someone was made or unmade a facilitator of a circle: their open sockets there are
+    closed so they reconnect in their new role (an unassigned facilitator must stop receiving
+    the console, reports and crisis alerts at once)."""
+    for membership_id in Membership.objects.filter(room_id__in=room_ids, user_id__in=user_ids
+                                                   ).values_list("pk", flat=True):
+        events.close_sockets_on_commit(events.member_group(membership_id),
+                                       code=protocol.CLOSE_ROLE_CHANGED)
+
+
 def you_payload(*, membership: Membership) -> dict[str, Any]:
     """An alias's own state, as its own screens show it."""
     now = timezone.now()

@@ -144,3 +144,24 @@ async def test_end_session_tells_everyone_and_closes(connect, identity, room):
     out = await p.communicator.receive_output(timeout=2)
     assert out == {"type": "websocket.close", "code": protocol.CLOSE_SESSION_ENDED}
     assert not (await adb(Room.objects.get)(pk=room.pk)).is_open
+
+
+async def test_an_unassigned_facilitator_stops_receiving_staff_frames_at_once(
+        connect, identity, room):
+    fac = await adb(facilitator_for)(room)
+    f, welcome = await enter(connect, fac, room)
+    assert welcome["you"]["role"] == "facilitator"
+    await adb(room.facilitators.remove)(fac)  # e.g. in the admin
+    out = await f.communicator.receive_output(timeout=3)
+    while out["type"] != "websocket.close":
+        out = await f.communicator.receive_output(timeout=3)
+    assert out["code"] == protocol.CLOSE_ROLE_CHANGED
+    again, welcome = await enter(connect, fac, room)
+    assert welcome["you"]["role"] == "participant"
+    p, _ = await enter(connect, await adb(identity)(), room)
+    await p.send({"type": "message.send", "body": "I want to die", "client_id": "c1"})
+    await p.receive_type("message.ack")
+    while not await again.nothing(timeout=0.5):
+        assert (await again.receive())["type"] not in ("crisis.alert", "console", "report.new")
+    refused = await moderate(again, "room.lock", on=True)
+    assert refused["code"] == "not_facilitator"

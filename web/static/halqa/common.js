@@ -17,6 +17,7 @@ export const CLOSE = Object.freeze({
   DECLINED: 4409,
   IDENTITY_ERASED: 4410,
   SESSION_ENDED: 4411,
+  ROLE_CHANGED: 4412, // made or unmade a facilitator here: reconnect, in the new role
   FLOODING: 4429,
 });
 
