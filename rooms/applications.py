@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -131,14 +131,11 @@ def application_submit(*, user: User, session_id: int, day: date, note: str = ""
     if membership.banned_on(timezone.now()):
         raise Forbidden("banned", _("You cannot take part in this circle any more."))
     with transaction.atomic():
-        try:
-            application, created = Application.objects.get_or_create(
-                session=upcoming.session, occurrence_date=day, applicant=membership,
-                defaults={"note": text, "contact_email": address,
-                          "ends_at": upcoming.occurrence.ends_at})
-        except IntegrityError:  # the same person applied twice at once
-            application, created = Application.objects.get(
-                session=upcoming.session, occurrence_date=day, applicant=membership), False
+        # get_or_create settles two applications sent at once (the unique constraint).
+        application, created = Application.objects.get_or_create(
+            session=upcoming.session, occurrence_date=day, applicant=membership,
+            defaults={"note": text, "contact_email": address,
+                      "ends_at": upcoming.occurrence.ends_at})
         if not created and application.status == Application.Status.PENDING:
             application.note, application.contact_email = text, address
             application.save(update_fields=["note", "contact_email"])
