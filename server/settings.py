@@ -294,7 +294,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Django's defaults give "django" a console handler of its own (with DEBUG=true) and the
-        # error e-mails, which carry the request's REMOTE_ADDR: only ours, through the filter.
+        # error e-mails, which carry the request's client address: only ours, through the filter.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         # SQL with its parameters (pseudonyms, aliases, ciphertext) is never logged.
         "django.db.backends": {"handlers": [], "level": "INFO", "propagate": True},
