@@ -238,9 +238,11 @@ def applications_mine(*, user: User) -> list[dict[str, Any]]:
 
 
 # --- Invitations ------------------------------------------------------------------------------
-def _invitation(token: str) -> Invitation:
-    invitation = (Invitation.objects.select_related("application__session__room")
-                  .filter(token_hash=_token_hash(token or "")).first())
+def _invitation(token: str, *, for_update: bool = False) -> Invitation:
+    rows = Invitation.objects.select_related("application__session__room")
+    if for_update:
+        rows = rows.select_for_update()
+    invitation = rows.filter(token_hash=_token_hash(token or "")).first()
     if invitation is None:
         raise NotFound("invitation_not_found",
                        _("This invitation link is not valid, or its session is over."))
@@ -250,7 +252,10 @@ def _invitation(token: str) -> Invitation:
 def invitation_open(*, token: str) -> dict[str, Any]:
     """What an invitation link shows before it is used: the circle, the date, the house rules,
     and whether it can be used now. Reading it does not use it up."""
-    invitation = _invitation(token)
+    return _invitation_state(_invitation(token))
+
+
+def _invitation_state(invitation: Invitation) -> dict[str, Any]:
     application = invitation.application
     session, room = application.session, application.session.room
     occurrence = schedule.occurrence_at(day=application.occurrence_date,
@@ -269,10 +274,9 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     """Use an invitation: whoever holds the link enters that date's session with it, once.
     It also accepts the house rules it showed."""
     with transaction.atomic():
-        opened = invitation_open(token=token)
-        invitation = Invitation.objects.select_for_update().get(
-            pk=_invitation(token).pk)
-        if invitation.used_at is not None or opened["state"] == "used":
+        invitation = _invitation(token, for_update=True)
+        opened = _invitation_state(invitation)
+        if opened["state"] == "used":
             raise Conflict("invitation_used", _("This invitation was already used."))
         if opened["state"] == "over":
             raise Invalid("session_over", _("This session is over."))

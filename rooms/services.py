@@ -179,9 +179,13 @@ def presence_broadcast_on_commit(*, room_id: int) -> None:
 
 
 def console_send(*, room_id: int) -> None:
-    """Send the facilitators' console of a circle to its staff group (after a commit)."""
+    """Send the facilitators' console of a circle to its staff group (after a commit), when a
+    facilitator is there to see it: joins and leaves should not build it for nobody."""
     from moderation.services import console_snapshot_frame  # moderation builds on rooms
 
+    if not Presence.objects.filter(room_id=room_id, waiting=False,
+                                   membership__role=Membership.Role.FACILITATOR).exists():
+        return
     frame = console_snapshot_frame(room_id=room_id)
     events._send(events.staff_group(room_id), events.relay_event(frame))
 
