@@ -29,9 +29,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from moderation import services as moderation
-from moderation.models import Action, Report
+from moderation.models import Report
 from rooms import protocol
-from rooms import services as rooms
+from rooms import selectors as rooms
 from rooms.errors import Invalid
 
 ACTIONS = tuple(protocol.MODERATION_ACTIONS)
@@ -126,7 +126,7 @@ class RoomPauseParams(_Params):
 
 
 class RoomSlowModeParams(_Params):
-    seconds = serializers.IntegerField(min_value=0, max_value=3600,
+    seconds = serializers.IntegerField(min_value=0, max_value=protocol.MAX_SLOW_MODE_SECONDS,
                                        help_text="Seconds between two messages; 0 is off.")
 
 
@@ -136,7 +136,7 @@ class SessionEndParams(_Params):
 
 class ReportResolveParams(_Params):
     report_id = serializers.IntegerField(min_value=1)
-    outcome = serializers.ChoiceField(choices=["actioned", "dismissed"])
+    outcome = serializers.ChoiceField(choices=protocol.REPORT_OUTCOMES)
 
 
 PARAMS_BY_ACTION: dict[str, type[serializers.Serializer]] = {
@@ -185,8 +185,8 @@ ModerationParams = AnyOfProxySerializer(
 # --- Response bodies ----------------------------------------------------------------------------
 class ReportSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    source = serializers.ChoiceField(choices=Report.Source.choices)
-    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    source = serializers.ChoiceField(choices=protocol.REPORT_SOURCES)
+    reason = serializers.ChoiceField(choices=protocol.REPORT_REASONS)
     message_id = serializers.IntegerField(allow_null=True)
     reporter = serializers.CharField(help_text="Alias of who reported; empty for automatic ones.")
     alias = serializers.CharField(help_text="Alias the report is about.")
@@ -198,7 +198,7 @@ class ReportSerializer(serializers.Serializer):
 
 class AuditEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=Action.Kind.choices)
+    kind = serializers.ChoiceField(choices=protocol.AUDIT_KINDS)
     label = serializers.CharField()
     by = serializers.CharField(help_text="The facilitator's alias in this circle.")
     alias = serializers.CharField(help_text="The alias acted on, if any.")
@@ -392,15 +392,13 @@ class AuditCsvView(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR, **_errors(400, 403, 404)},
     )
     def get(self, request: Request) -> HttpResponse:
-        actions = Action.objects.select_related("room")
         # Checked as a slug first: text such as a NUL character must never reach the database
         # (PostgreSQL refuses it with an error: this was a 500 found by tests/test_api_fuzz.py).
         query = AuditCsvQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         slug = query.validated_data.get("room")
-        if slug:
-            actions = actions.filter(room=rooms.room_get(slug=slug))
-        text = moderation.audit_csv(actor=request.user, actions=actions)
+        room = rooms.room_get(slug=slug) if slug else None
+        text = moderation.audit_csv(actor=request.user, room=room)
         name = f"halqa-audit-{slug + '-' if slug else ''}{timezone.now():%Y%m%d-%H%M}.csv"
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -11,35 +11,33 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
-from moderation import house_rules
-from moderation.models import Action, Report, RuleBreach
+from moderation import console, crisis, selectors
+from moderation.models import Action, Report
 from moderation.pipeline import sanitise_text
 from rooms import crypto, events, protocol
+from rooms import selectors as room_selectors
 from rooms import services as rooms
 from rooms.errors import Conflict, Forbidden, Invalid, NotFound
 from rooms.models import Membership, Message, Presence, Room
 
-CONSOLE_AUDIT_ENTRIES = 30
 MAX_STAFF_NOTE_CHARS = 2000
 
 
 # --- Who may act -------------------------------------------------------------------------------
 def facilitator_check(*, actor: User, room: Room) -> Membership:
     """The actor's membership in this circle, if they facilitate it (admins everywhere)."""
-    if not getattr(actor, "is_authenticated", False) or not rooms.is_facilitator(
+    if not getattr(actor, "is_authenticated", False) or not room_selectors.is_facilitator(
             user=actor, room=room):
         raise Forbidden("not_facilitator",
                         _("Only this circle's facilitators can do that."))
@@ -48,20 +46,19 @@ def facilitator_check(*, actor: User, room: Room) -> Membership:
 
 def _member(*, room: Room, alias: str, actor_membership: Membership) -> Membership:
     """The alias acted on: someone in this circle other than the actor and its facilitators."""
-    target = Membership.objects.filter(room=room, alias=alias).first()
+    target = room_selectors.membership_by_alias(room=room, alias=alias)
     if target is None:
         raise NotFound("member_not_found", _("There is nobody with that alias in this circle."))
     if target.pk == actor_membership.pk:
         raise Invalid("not_yourself", _("You cannot do that to yourself."))
-    if rooms.is_facilitator(user=target.user, room=room):
+    if room_selectors.is_facilitator(user=target.user, room=room):
         raise Forbidden("target_is_facilitator",
                         _("Facilitators cannot act on each other; ask an admin."))
     return target
 
 
 def _message(*, room: Room, message_id: int) -> Message:
-    message = (Message.objects.select_related("author", "session")
-               .filter(pk=message_id, room=room, expires_at__gt=timezone.now()).first())
+    message = room_selectors.message_live(room=room, message_id=message_id)
     if message is None:
         raise NotFound("message_not_found", _("That message is not in this circle any more."))
     return message
@@ -74,19 +71,16 @@ def _audit(*, room: Room, actor: User | None, actor_alias: str, kind: str,
                                  detail=detail[:120])
 
 
-def _console_on_commit(room_id: int) -> None:
-    transaction.on_commit(lambda: rooms.console_send(room_id=room_id))
-
-
 def _you_on_commit(membership: Membership) -> None:
     """The alias's own screens redraw its state (muted, warned, admitted)."""
-    events.broadcast_on_commit(events.member_group(membership.pk),
-                               protocol.you_frame(rooms.you_payload(membership=membership)))
+    events.broadcast_on_commit(
+        events.member_group(membership.pk),
+        protocol.you_frame(room_selectors.you_payload(membership=membership)))
 
 
-def _notice_on_commit(membership: Membership, code: str, detail: str, **extra: Any) -> None:
-    events.broadcast_on_commit(events.member_group(membership.pk),
-                               protocol.notice_frame(code=code, detail=detail, **extra))
+def _notice_on_commit(membership: Membership, code: str, **params: Any) -> None:
+    """A notice to this alias's sockets, each in its reader's language."""
+    events.notice_on_commit(events.member_group(membership.pk), code=code, params=params)
 
 
 @contextmanager
@@ -96,7 +90,7 @@ def _acting_on(*, actor: User, room: Room, alias: str) -> Iterator[tuple[Members
     with transaction.atomic():
         me = facilitator_check(actor=actor, room=room)
         yield me, _member(room=room, alias=alias, actor_membership=me)
-        _console_on_commit(room.pk)
+        console.console_refresh_on_commit(room_id=room.pk)
 
 
 def _minutes(minutes: int) -> str:
@@ -115,7 +109,7 @@ def message_delete(*, actor: User, room: Room, message_id: int, reason: str = ""
                target_alias=message.author.alias, reason=reason)
         if room.pinned_message_id == message.pk:
             rooms.room_state_broadcast_on_commit(room_id=room.pk)
-        _console_on_commit(room.pk)
+        console.console_refresh_on_commit(room_id=room.pk)
     return {"message_id": message_id}
 
 
@@ -130,18 +124,20 @@ def message_pin(*, actor: User, room: Room, message_id: int | None) -> dict[str,
         _audit(room=room, actor=actor, actor_alias=me.alias, target_alias=target_alias,
                kind=Action.Kind.MESSAGE_PIN if message_id else Action.Kind.MESSAGE_UNPIN)
         rooms.room_state_broadcast_on_commit(room_id=room.pk)
-        _console_on_commit(room.pk)
+        console.console_refresh_on_commit(room_id=room.pk)
     return {"message_id": message_id}
 
 
 def announce(*, actor: User, room: Room, body: str) -> dict[str, Any]:
-    """Post an announcement (through the same house rules as any message) and pin it."""
-    me = facilitator_check(actor=actor, room=room)
-    rooms.rules_accept(membership=me)
-    posted = rooms.message_post(membership_id=me.pk, body=body,
-                                client_id=f"announce-{timezone.now().timestamp():.6f}"
-                                .replace(".", "-"))
-    message_pin(actor=actor, room=room, message_id=posted.message.pk)
+    """Post an announcement (through the same house rules as any message) and pin it, in one
+    transaction: a failure leaves neither half."""
+    with transaction.atomic():
+        me = facilitator_check(actor=actor, room=room)
+        rooms.rules_accept(membership=me)
+        posted = rooms.message_post(membership_id=me.pk, body=body,
+                                    client_id=f"announce-{timezone.now().timestamp():.6f}"
+                                    .replace(".", "-"))
+        message_pin(actor=actor, room=room, message_id=posted.message.pk)
     return {"message_id": posted.message.pk}
 
 
@@ -153,9 +149,7 @@ def member_warn(*, actor: User, room: Room, alias: str, reason: str = "") -> dic
         target.refresh_from_db(fields=["warnings"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_WARN,
                target_alias=alias, reason=reason)
-        _notice_on_commit(target, "warned",
-                          _("A facilitator reminds you of the house rules.")
-                          + (" " + reason if reason else ""), reason=reason)
+        _notice_on_commit(target, "warned", reason=reason)
         _you_on_commit(target)
     return {"alias": alias, "warnings": target.warnings}
 
@@ -168,11 +162,7 @@ def member_mute(*, actor: User, room: Room, alias: str, minutes: int, reason: st
         target.save(update_fields=["muted_until"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_MUTE,
                target_alias=alias, reason=reason, detail=_minutes(minutes))
-        _notice_on_commit(target, "muted",
-                          ngettext("A facilitator muted you for %(minutes)d minute. You can "
-                                   "still read.",
-                                   "A facilitator muted you for %(minutes)d minutes. You can "
-                                   "still read.", minutes) % {"minutes": minutes},
+        _notice_on_commit(target, "muted", minutes=minutes,
                           until=target.muted_until.isoformat(), reason=reason)
         _you_on_commit(target)
     return {"alias": alias, "muted_until": target.muted_until.isoformat()}
@@ -184,17 +174,18 @@ def member_unmute(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
         target.save(update_fields=["muted_until"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_UNMUTE,
                target_alias=alias)
-        _notice_on_commit(target, "unmuted", _("You can write again."))
+        _notice_on_commit(target, "unmuted")
         _you_on_commit(target)
     return {"alias": alias, "muted_until": None}
 
 
-def _close_member_sockets(target: Membership, *, code: int, notice: dict[str, Any]) -> None:
-    """Close every socket of this alias in this circle, in every process, after telling it why.
-    Its presence rows go now, so the circle sees it leave at once."""
-    Presence.objects.filter(membership=target).delete()
-    rooms.presence_broadcast_on_commit(room_id=target.room_id)
-    events.close_sockets_on_commit(events.member_group(target.pk), code=code, frame=notice)
+def _close_member_sockets(target: Membership, *, code: int, notice: str,
+                          **params: Any) -> None:
+    """Close every socket of this alias in this circle, in every process, after telling it why
+    in its reader's language. Its presence goes now, so the circle sees it leave at once."""
+    rooms.presence_clear(membership=target)
+    events.close_sockets_on_commit(events.member_group(target.pk), code=code,
+                                   notice=events.localized_event(code=notice, params=params))
 
 
 def member_remove(*, actor: User, room: Room, alias: str, cooldown_minutes: int,
@@ -205,14 +196,9 @@ def member_remove(*, actor: User, room: Room, alias: str, cooldown_minutes: int,
         target.save(update_fields=["removed_until"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_REMOVE,
                target_alias=alias, reason=reason, detail=_minutes(cooldown_minutes))
-        _close_member_sockets(target, code=protocol.CLOSE_REMOVED, notice=protocol.notice_frame(
-            code="removed",
-            detail=ngettext("A facilitator asked you to leave this session. You can come back "
-                            "in %(minutes)d minute.",
-                            "A facilitator asked you to leave this session. You can come back "
-                            "in %(minutes)d minutes.", cooldown_minutes)
-            % {"minutes": cooldown_minutes},
-            until=target.removed_until.isoformat(), reason=reason))
+        _close_member_sockets(target, code=protocol.CLOSE_REMOVED, notice="removed",
+                              minutes=cooldown_minutes, until=target.removed_until.isoformat(),
+                              reason=reason)
     return {"alias": alias, "removed_until": target.removed_until.isoformat()}
 
 
@@ -228,18 +214,19 @@ def member_ban(*, actor: User, room: Room, alias: str, reason: str = "",
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_BAN,
                target_alias=alias, reason=reason,
                detail=_minutes(minutes) if minutes else "")  # no end
-        _close_member_sockets(target, code=protocol.CLOSE_BANNED, notice=protocol.notice_frame(
-            code="banned", detail=_("You cannot take part in this circle any more."),
-            until=protocol.time_or_none(target.banned_until), reason=reason))
+        _close_member_sockets(target, code=protocol.CLOSE_BANNED, notice="banned",
+                              until=protocol.time_or_none(target.banned_until), reason=reason)
     return {"alias": alias, "banned_until": protocol.time_or_none(target.banned_until)}
 
 
 def member_unban(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
+    """Lift a ban or a removal's cool-down: the person may come back now, and is told so."""
     with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
         Membership.objects.filter(pk=target.pk).update(banned_at=None, banned_until=None,
                                                         ban_reason="", removed_until=None)
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_UNBAN,
                target_alias=alias)
+        _notice_on_commit(target, "let_back_in")
     return {"alias": alias}
 
 
@@ -261,9 +248,8 @@ def member_decline(*, actor: User, room: Room, alias: str, reason: str = "") -> 
         target.save(update_fields=["admission"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_DECLINE,
                target_alias=alias, reason=reason)
-        _close_member_sockets(target, code=protocol.CLOSE_DECLINED, notice=protocol.notice_frame(
-            code="declined", detail=_("A facilitator did not admit you to this session."),
-            reason=reason))
+        _close_member_sockets(target, code=protocol.CLOSE_DECLINED, notice="declined",
+                              reason=reason)
     return {"alias": alias, "admission": target.admission}
 
 
@@ -277,7 +263,7 @@ def _room_switch(*, actor: User, room: Room, fields: dict[str, Any], kind: str,
             setattr(room, name, value)
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=kind, detail=detail)
         rooms.room_state_broadcast_on_commit(room_id=room.pk)
-        _console_on_commit(room.pk)
+        console.console_refresh_on_commit(room_id=room.pk)
     return {name: value.isoformat() if isinstance(value, datetime) else value
             for name, value in fields.items()}
 
@@ -322,29 +308,26 @@ def room_session_end(*, actor: User, room: Room, reason: str = "") -> dict[str, 
         Presence.objects.filter(room=room).delete()
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.SESSION_END,
                reason=reason)
-        detail = _("The facilitators ended this session. Thank you for being here.")
-        events.broadcast_on_commit(events.room_group(room.pk),
-                                   protocol.session_ended_frame(detail=detail))
+        ended = events.localized_event(code="session_ended",
+                                       frame_type=protocol.SESSION_ENDED)
         events.close_sockets_on_commit(events.room_group(room.pk),
-                                       code=protocol.CLOSE_SESSION_ENDED)
+                                       code=protocol.CLOSE_SESSION_ENDED, notice=ended)
         # Waiting arrivals are not in the circle's group: close their sockets too.
         events.close_sockets_on_commit(events.waiting_group(room.pk),
-                                       code=protocol.CLOSE_SESSION_ENDED,
-                                       frame=protocol.session_ended_frame(detail=detail))
+                                       code=protocol.CLOSE_SESSION_ENDED, notice=ended)
         rooms.room_state_broadcast_on_commit(room_id=room.pk)
-        _console_on_commit(room.pk)
+        console.console_refresh_on_commit(room_id=room.pk)
     return {"is_open": False}
 
 
 # --- Reports, help, and the queue --------------------------------------------------------------
-def _report_payload(report: Report) -> dict[str, Any]:
-    return {
-        "id": report.pk, "source": report.source, "reason": report.reason,
-        "message_id": report.message_id, "reporter": report.reporter_alias,
-        "alias": report.target_alias, "status": report.status,
-        "text": crypto.unseal(report.snapshot_sealed),
-        "created_at": protocol.coarse_time(report.created_at),
-    }
+def _participant(*, user: User, room: Room) -> Membership:
+    """The acting participant's membership, if they are in the circle now (the same doors as
+    posting: what you cannot read, you cannot report or raise an alert about)."""
+    membership = rooms.membership_ensure(user=user, room=room)
+    membership = room_selectors.membership_fresh(membership_id=membership.pk)
+    rooms.participation_check(membership=membership, room=membership.room)
+    return membership
 
 
 def report_create(*, user: User, room: Room, message_id: int, reason: str) -> dict[str, Any]:
@@ -353,22 +336,21 @@ def report_create(*, user: User, room: Room, message_id: int, reason: str) -> di
     if reason not in Report.Reason.values:
         raise Invalid("invalid_field", _("Choose a reason for the report."))
     with transaction.atomic():
-        reporter = rooms.membership_ensure(user=user, room=room)
-        rooms.read_check(membership=reporter)  # what you cannot read, you cannot report
+        reporter = _participant(user=user, room=room)
         message = _message(room=room, message_id=message_id)
         existing = Report.objects.filter(room=room, message_id=message.pk, status="open",
                                          reporter_alias=reporter.alias).first()
         if existing is not None:
             return {"report_id": existing.pk, "duplicate": True}
-        text = rooms.message_text(message)
+        text = room_selectors.message_text(message)
         report = Report.objects.create(
             room=room, source=Report.Source.PARTICIPANT, reason=reason, message_id=message.pk,
             reporter_alias=reporter.alias, target_alias=message.author.alias,
             snapshot_sealed=crypto.seal(text) if text is not None else "",
         )
         events.broadcast_on_commit(events.staff_group(room.pk),
-                                   protocol.report_new_frame(_report_payload(report)))
-        _console_on_commit(room.pk)
+                                   protocol.report_new_frame(selectors.report_payload(report)))
+        console.console_refresh_on_commit(room_id=room.pk)
     return {"report_id": report.pk, "duplicate": False}
 
 
@@ -376,7 +358,7 @@ def help_request(*, user: User, room: Room) -> dict[str, Any]:
     """"I need help now": the facilitators are alerted privately, and the person gets the help
     resources at once. One open request per person is enough."""
     with transaction.atomic():
-        member = rooms.membership_ensure(user=user, room=room)
+        member = _participant(user=user, room=room)
         report = Report.objects.filter(room=room, source=Report.Source.HELP, status="open",
                                        target_alias=member.alias).first()
         if report is None:
@@ -385,10 +367,10 @@ def help_request(*, user: User, room: Room) -> dict[str, Any]:
         events.broadcast_on_commit(events.staff_group(room.pk),
                                    protocol.help_alert_frame(alias=member.alias,
                                                              report_id=report.pk))
-        _console_on_commit(room.pk)
+        console.console_refresh_on_commit(room_id=room.pk)
     language = user.language or room.language
     return {"report_id": report.pk,
-            "notice": house_rules.crisis_support_notice(room=room, language=language)}
+            "notice": crisis.crisis_support_notice(room=room, language=language)}
 
 
 def report_resolve(*, actor: User, room: Room, report_id: int, outcome: str) -> dict[str, Any]:
@@ -407,7 +389,7 @@ def report_resolve(*, actor: User, room: Room, report_id: int, outcome: str) -> 
         report.save(update_fields=["status", "resolved_at", "resolved_by_alias"])
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.REPORT_RESOLVE,
                target_alias=report.target_alias, detail=f"{report.source}: {outcome}")
-        _console_on_commit(room.pk)
+        console.console_refresh_on_commit(room_id=room.pk)
     return {"report_id": report.pk, "status": outcome}
 
 
@@ -423,90 +405,36 @@ def staff_say(*, actor: User, room: Room, body: str) -> dict[str, Any]:
     return {"sent": True}
 
 
-# --- The console and the audit trail -------------------------------------------------------------
-def console_snapshot(*, room_id: int) -> dict[str, Any]:
-    """Everything a facilitator's console shows, in one frame: who is here and their state,
-    who waits, the open reports and alerts, and the latest audit entries."""
-    room = Room.objects.get(pk=room_id)
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"])
-    sockets = {}
-    for membership_id, waiting in Presence.objects.filter(
-            room_id=room_id, seen_at__gte=cutoff).values_list("membership_id", "waiting"):
-        sockets[membership_id] = sockets.get(membership_id, True) and waiting
-    breaches: dict[int, dict[str, int]] = {}
-    for membership_id, rule, count in RuleBreach.objects.filter(
-            membership__room_id=room_id).values_list("membership_id", "rule", "count"):
-        breaches.setdefault(membership_id, {})[rule] = count
-    # Present or waiting people, and anyone still muted, removed or banned (so it can be lifted).
-    members = Membership.objects.filter(room_id=room_id).filter(
-        Q(pk__in=list(sockets)) | Q(muted_until__gt=now) | Q(removed_until__gt=now)
-        | Q(banned_at__isnull=False)).order_by("alias")
-    people = []
-    for m in members:
-        people.append({
-            "alias": m.alias, "role": m.role,
-            "present": m.pk in sockets and not sockets[m.pk],
-            "waiting": sockets.get(m.pk, False),
-            "muted_until": protocol.time_or_none(m.muted_until if m.muted_at(now) else None),
-            "removed_until": protocol.time_or_none(
-                m.removed_until if m.removed_at(now) else None),
-            "banned": m.banned_on(now),
-            "banned_until": protocol.time_or_none(m.banned_until if m.banned_on(now) else None),
-            "warnings": m.warnings,
-            "breaches": breaches.get(m.pk, {}),
-            "admission": m.admission,
-        })
-    reports = [_report_payload(r) for r in
-               Report.objects.filter(room_id=room_id, status=Report.Status.OPEN)
-               .order_by("created_at")]
-    audit = [audit_payload(a) for a in
-             Action.objects.filter(room_id=room_id)[:CONSOLE_AUDIT_ENTRIES]]
-    return {"room": rooms.room_snapshot(room=room), "people": people, "reports": reports,
-            "audit": audit}
-
-
-def console_snapshot_frame(*, room_id: int) -> dict[str, Any]:
-    return protocol.console_frame(console_snapshot(room_id=room_id))
-
-
+# --- What facilitators read: the console, the audit trail, the queue ----------------------------
 def console_get(*, actor: User, room: Room) -> dict[str, Any]:
     facilitator_check(actor=actor, room=room)
-    return console_snapshot(room_id=room.pk)
-
-
-def audit_payload(action: Action) -> dict[str, Any]:
-    return {"id": action.pk, "kind": action.kind, "label": str(action.get_kind_display()),
-            "by": action.actor_alias, "alias": action.target_alias, "reason": action.reason,
-            "detail": action.detail, "created_at": action.created_at.isoformat()}
+    return console.console_snapshot(room_id=room.pk)
 
 
 def audit_list(*, actor: User, room: Room, limit: int = 200) -> list[dict[str, Any]]:
     """The circle's audit trail, newest first: for its facilitators and admins."""
     facilitator_check(actor=actor, room=room)
-    return [audit_payload(a) for a in Action.objects.filter(room=room)[:limit]]
+    return selectors.audit_recent(room_id=room.pk, limit=limit)
 
 
 AUDIT_CSV_COLUMNS = ("when", "circle", "action", "by", "alias", "reason", "detail")
 
 
-def audit_csv(*, actor: User, actions: Iterable[Action]) -> str:
-    """The audit trail as CSV, for admins only. Aliases and reasons, never message text."""
+def audit_csv(*, actor: User, room: Room | None = None, ids: list[int] | None = None) -> str:
+    """The audit trail (all of it, one circle's, or the chosen entries) as CSV, for admins
+    only. Aliases and reasons, never message text."""
     if not getattr(actor, "is_halqa_admin", False):
         raise Forbidden("not_admin", _("Only admins can export the audit trail."))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(AUDIT_CSV_COLUMNS)
-    for a in actions:
+    for a in selectors.audit_for_export(room=room, ids=ids):
         row = [a.created_at.isoformat(), a.room.slug if a.room_id else "", a.kind,
                a.actor_alias, a.target_alias, a.reason, a.detail]
         # Cells starting with = + - @ (or a tab or CR) would run as formulas in a spreadsheet.
         writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c
                          for c in row])
     return out.getvalue()
-
-
-REPORT_LIST_LIMIT = 200
 
 
 def report_list(*, actor: User, room: Room, status: str = Report.Status.OPEN
@@ -517,9 +445,7 @@ def report_list(*, actor: User, room: Room, status: str = Report.Status.OPEN
     if status not in Report.Status.values:
         raise Invalid("invalid_field", _("“status” must be one of: %(choices)s.")
                       % {"choices": ", ".join(Report.Status.values)})
-    return [_report_payload(r) for r in
-            Report.objects.filter(room=room, status=status)
-            .order_by("created_at", "id")[:REPORT_LIST_LIMIT]]
+    return selectors.report_queue(room_id=room.pk, status=status)
 
 
 # --- One table for both edges ------------------------------------------------------------------
@@ -549,3 +475,40 @@ def moderation_perform(*, actor: User, room: Room, action: str, params: dict[str
                        ) -> dict[str, Any]:
     """Run one moderation action, already parsed by rooms.protocol.parse_moderation."""
     return MODERATION_SERVICES[action](actor=actor, room=room, **params)
+
+
+# --- Who facilitates a circle (the admin) ------------------------------------------------------
+def room_facilitators_set(*, actor: User, room: Room, user_ids: list[int]) -> dict[str, Any]:
+    """Make exactly these identities the circle's facilitators; admins only. Each person made or
+    unmade a facilitator gets an audit entry, their role in this circle follows at once, and
+    their sockets there close (4412) so they reconnect in their new role: an unassigned
+    facilitator stops receiving the console, reports and crisis alerts at once."""
+    if not (getattr(actor, "is_authenticated", False)
+            and getattr(actor, "is_halqa_admin", False)):
+        raise Forbidden("not_admin", _("Only admins can choose a circle's facilitators."))
+    wanted = set(user_ids)
+    with transaction.atomic():
+        Room.objects.select_for_update().filter(pk=room.pk).first()  # one change at a time
+        current = set(room.facilitators.values_list("pk", flat=True))
+        added, removed = sorted(wanted - current), sorted(current - wanted)
+        if len(added) != User.objects.filter(pk__in=added).count():
+            raise NotFound("user_not_found", _("There is no such identity."))
+        if not added and not removed:
+            return {"added": [], "removed": []}
+        room.facilitators.remove(*removed)
+        room.facilitators.add(*added)
+        me = rooms.membership_ensure(user=actor, room=room)
+        changed: dict[str, list[str]] = {"added": [], "removed": []}
+        for key, ids, kind in (("added", added, Action.Kind.FACILITATOR_ADD),
+                               ("removed", removed, Action.Kind.FACILITATOR_REMOVE)):
+            for user in User.objects.filter(pk__in=ids).order_by("pk"):
+                # Their membership here, made if need be, with the role read fresh: the alias
+                # the trail names them by is the one this circle knows them by.
+                member = rooms.membership_ensure(user=user, room=room)
+                _audit(room=room, actor=actor, actor_alias=me.alias, kind=kind,
+                       target_alias=member.alias)
+                events.close_sockets_on_commit(events.member_group(member.pk),
+                                               code=protocol.CLOSE_ROLE_CHANGED)
+                changed[key].append(member.alias)
+        console.console_refresh_on_commit(room_id=room.pk)
+    return changed

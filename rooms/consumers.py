@@ -11,6 +11,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -19,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts.services import identity_touch
+from moderation import console
 from moderation import services as moderation
-from rooms import events, protocol, services
+from rooms import events, protocol, selectors, services
 from rooms.errors import NotFound, ServiceError
 from rooms.models import Membership
 
@@ -31,7 +33,7 @@ TOUCH_EVERY = 20.0  # seconds between two presence refreshes of one socket
 
 
 def _enter(user: Any, slug: str) -> Membership:
-    room = services.room_get(slug=slug)
+    room = selectors.room_get(slug=slug)
     identity_touch(user=user)
     membership = services.membership_ensure(user=user, room=room)
     membership.room = room  # the consumer reads it from the event loop: no lazy query
@@ -141,8 +143,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
             self.join_error = exc
             return False
-        self.membership = await database_sync_to_async(
-            Membership.objects.select_related("room").get)(pk=self.membership.pk)
+        self.membership = await database_sync_to_async(selectors.membership_fresh)(
+            membership_id=self.membership.pk)
         self.last_touch = time.monotonic()
         self.join_error = None
         if not entered:
@@ -160,14 +162,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # Live events queued while the history was read may repeat it: drop those once.
         self.history_ids = frozenset(message["id"] for message in welcome["history"])
         if self.membership.is_facilitator:
-            await self.send_frame(await database_sync_to_async(moderation.console_snapshot_frame)(
+            await self.send_frame(await database_sync_to_async(console.console_frame)(
                 room_id=room_id))
         return True
 
     async def _send_welcome(self, *, joined: bool) -> dict[str, Any]:
-        welcome = await database_sync_to_async(services.welcome_build)(
-            membership=self.membership, joined=joined, after=self.after, waiting=self.waiting
-        )
+        welcome = await database_sync_to_async(selectors.welcome_build)(
+            membership_id=self.membership.pk, joined=joined, after=self.after,
+            waiting=self.waiting)
         await self.send_frame(welcome)
         return welcome
 
@@ -191,10 +193,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.close(code=protocol.CLOSE_FLOODING)
         except Exception:
             log.exception("frame of type %s failed", frame.type)  # never the frame's text
-            await self.send_frame(protocol.error_frame(
-                code="internal", detail=_("Something went wrong on our side. Please retry."),
-                ref=ref,
-            ))
+            with translation.override(self.lang):  # out here, the server's default language
+                detail = _("Something went wrong on our side. Please retry.")
+            await self.send_frame(protocol.error_frame(code="internal", detail=detail, ref=ref))
 
     async def on_rules_accept(self, frame: protocol.ClientFrame) -> None:
         self.membership = await database_sync_to_async(services.rules_accept)(
@@ -210,8 +211,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             raise self.join_error
 
     async def on_message_send(self, frame: protocol.MessageSend) -> None:
-        if not self.joined:
-            raise self.join_error or services.rules_not_accepted_error()
+        # The service decides whether this alias may post, whatever this socket remembers.
         posted = await database_sync_to_async(services.message_post)(
             membership_id=self.membership.pk, body=frame.body, client_id=frame.client_id
         )
@@ -243,13 +243,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
                                                           result=result))
 
     def _moderate(self, frame: protocol.Moderate) -> dict[str, Any]:
-        room = services.room_get(slug=self.scope["url_route"]["kwargs"]["slug"])
+        room = selectors.room_get(slug=self.scope["url_route"]["kwargs"]["slug"])
         return moderation.moderation_perform(actor=self.scope["user"], room=room,
                                              action=frame.action, params=frame.params)
 
     async def on_report(self, frame: protocol.Report) -> None:
-        if not self.joined:
-            raise self.join_error or services.rules_not_accepted_error()
         result = await database_sync_to_async(moderation.report_create)(
             user=self.scope["user"], room=self.membership.room, message_id=frame.message_id,
             reason=frame.reason)
@@ -285,13 +283,32 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         await self.send(text_data=event["text"])
 
+    async def frame_localized(self, event: dict[str, Any]) -> None:
+        """A notice about a decision, rendered in this socket's reader's language."""
+        await self.send_frame(self._localized(event))
+
+    def _localized(self, event: dict[str, Any]) -> dict[str, Any]:
+        with translation.override(self.lang):
+            return protocol.localized_frame(frame_type=event["frame_type"], code=event["code"],
+                                            params=event["params"])
+
     async def sockets_close(self, event: dict[str, Any]) -> None:
         """The server ends this socket: identity erased, removed, banned, declined, session
         ended. Presence was already cleared by the service that decided it."""
-        if "text" in event:
-            await self.send(text_data=event["text"])
+        if "notice" in event:
+            await self.send_frame(self._localized(event["notice"]))
         self.joined = self.waiting = False
         await self.close(code=event["code"])
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None,
+                   close: bool = False) -> None:
+        """A socket that closed while a frame was on its way is normal, not an error: the
+        frame is dropped, and the disconnect that follows does the usual bookkeeping (presence,
+        the last person leaving an ephemeral circle)."""
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            return
 
     async def member_admitted(self, event: dict[str, Any]) -> None:
         """A facilitator admitted this alias: a waiting socket enters the circle now."""

@@ -1,26 +1,35 @@
 """Live events leave the server here, and only here.
 
-A service that writes calls `broadcast_on_commit`: the frame is encoded once, and sent to the
-channel-layer group only after the transaction commits, so nobody sees a message that was never
-stored. Consumers relay the pre-encoded text as it is (`frame.relay`), with no query per recipient.
+A service that writes schedules its events with the `*_on_commit` helpers: nothing is sent until
+the transaction commits, so nobody sees a change that was never stored, and a rolled-back change
+sends nothing. Frames for a whole group are encoded once (`frame.relay`); notices about a
+facilitator's decision travel as a code and parameters and each socket renders them in its own
+reader's language (`frame.localized`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 
 from rooms import protocol
 
 log = logging.getLogger(__name__)
 
 RELAY = "frame.relay"  # consumer handler: frame_relay
+LOCALIZED = "frame.localized"  # consumer handler: frame_localized
+ADMITTED = "member.admitted"  # consumer handler: member_admitted
+CLOSE_SOCKETS = "sockets.close"  # consumer handler: sockets_close
+MEMBER_CHANGED = "member.changed"  # consumer handler: member_changed
 
 
+# --- Groups ---------------------------------------------------------------------------------------
 def room_group(room_id: int) -> str:
     return f"room.{room_id}"
 
@@ -45,17 +54,14 @@ def waiting_group(room_id: int) -> str:
     return f"room.{room_id}.waiting"
 
 
-ADMITTED = "member.admitted"  # consumer handler: member_admitted
-
-
-def admitted_on_commit(membership_id: int) -> None:
-    """Tell the waiting sockets of an admitted alias to enter the circle."""
-    event = {"type": ADMITTED}
-    transaction.on_commit(lambda: _send(member_group(membership_id), event))
-
-
+# --- Events ---------------------------------------------------------------------------------------
 def relay_event(frame: dict[str, Any], **meta: Any) -> dict[str, Any]:
     return {"type": RELAY, "text": protocol.encode(frame), **meta}
+
+
+def localized_event(*, code: str, params: dict[str, Any] | None = None,
+                    frame_type: str = protocol.NOTICE) -> dict[str, Any]:
+    return {"type": LOCALIZED, "frame_type": frame_type, "code": code, "params": params or {}}
 
 
 def _send(group: str, event: dict[str, Any]) -> None:
@@ -65,22 +71,75 @@ def _send(group: str, event: dict[str, Any]) -> None:
         log.exception("broadcast to %s failed", group.split(".", 1)[0])
 
 
-def broadcast_on_commit(group: str, frame: dict[str, Any], **meta: Any) -> None:
-    event = relay_event(frame, **meta)
+def on_commit_once(key: str, callback: Callable[[], None]) -> None:
+    """Run `callback` after the commit, once per transaction for this key however many writes
+    asked for it (three changes to one circle refresh its console once). Rolled back, it is
+    dropped like any on_commit callback."""
+    if connection.in_atomic_block and any(
+            getattr(func, "halqa_once_key", None) == key
+            for _ids, func, _robust in connection.run_on_commit):
+        return
+    job = partial(callback)
+    job.halqa_once_key = key  # type: ignore[attr-defined]
+    transaction.on_commit(job)
+
+
+def broadcast_on_commit(group: str,
+                        frame: dict[str, Any] | Callable[[], dict[str, Any] | None],
+                        *, once: str | None = None, **meta: Any) -> None:
+    """Send a frame to a group after the commit. A callable is built at commit time (state
+    that other writes in the same transaction may still change, such as a circle's controls);
+    it may return None to send nothing. With `once`, the event goes out once per transaction
+    for that key however many writes asked for it."""
+    if callable(frame):
+        build = frame
+
+        def send() -> None:
+            built = build()
+            if built is not None:
+                _send(group, relay_event(built, **meta))
+    else:
+        event = relay_event(frame, **meta)
+
+        def send() -> None:
+            _send(group, event)
+
+    if once is None:
+        transaction.on_commit(send)
+    else:
+        on_commit_once(once, send)
+
+
+def notice_on_commit(group: str, *, code: str, params: dict[str, Any] | None = None,
+                     frame_type: str = protocol.NOTICE) -> None:
+    """A notice each recipient reads in their own language (protocol.NOTICE_TEXTS)."""
+    event = localized_event(code=code, params=params, frame_type=frame_type)
+    transaction.on_commit(lambda: _send(group, event))
+
+
+def admitted_on_commit(membership_id: int) -> None:
+    """Tell the waiting sockets of an admitted alias to enter the circle."""
+    event = {"type": ADMITTED}
+    transaction.on_commit(lambda: _send(member_group(membership_id), event))
+
+
+def member_changed_on_commit(membership_id: int) -> None:
+    """An alias's rights changed (muted, unmuted, banned...): its sockets drop what they
+    cached about it, so the next service call reads it fresh."""
+    event = {"type": MEMBER_CHANGED}
+    transaction.on_commit(lambda: _send(member_group(membership_id), event))
+
+
+def close_sockets_on_commit(group: str, *, code: int, notice: dict[str, Any] | None = None
+                            ) -> None:
+    """Close every socket in a group, after telling each why in its reader's language
+    (`notice` is a `localized_event`)."""
+    event: dict[str, Any] = {"type": CLOSE_SOCKETS, "code": code}
+    if notice is not None:
+        event["notice"] = notice
     transaction.on_commit(lambda: _send(group, event))
 
 
 async def broadcast_now(group: str, frame: dict[str, Any], **meta: Any) -> None:
     """For events that write nothing (typing), sent straight from the event loop."""
     await get_channel_layer().group_send(group, relay_event(frame, **meta))
-
-
-CLOSE_SOCKETS = "sockets.close"  # consumer handler: sockets_close
-
-
-def close_sockets_on_commit(group: str, *, code: int, frame: dict[str, Any] | None = None) -> None:
-    """Close every socket in a group (after telling them why, if a frame is given)."""
-    event: dict[str, Any] = {"type": CLOSE_SOCKETS, "code": code}
-    if frame is not None:
-        event["text"] = protocol.encode(frame)
-    transaction.on_commit(lambda: _send(group, event))

@@ -1,6 +1,6 @@
 """REST edge of the schedule: sessions, applications, invitations, and the help resources.
 
-The same services as the pages (rooms.applications, moderation.house_rules); errors become JSON
+The same services as the pages (rooms.applications, moderation.selectors); errors become JSON
 4xx with a `code` (server.api.exception_handler).
 """
 
@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from moderation.house_rules import resources_directory
-from rooms import applications, services
+from moderation.selectors import resources_directory
+from rooms import applications, protocol, selectors
 from rooms.models import Application, Language
 
 TAGS = ["schedule"]
@@ -26,7 +26,7 @@ class SessionRoomSerializer(serializers.Serializer):
     title = serializers.CharField()
     language = serializers.CharField()
     dir = serializers.CharField()
-    access = serializers.ChoiceField(choices=["open", "waiting_room", "application"])
+    access = serializers.ChoiceField(choices=protocol.ACCESS_MODES)
 
 
 class UpcomingSerializer(serializers.Serializer):
@@ -80,7 +80,7 @@ class RoomScheduleView(APIView):
     @extend_schema(tags=TAGS, parameters=SCHEDULE_PARAMETERS,
                    responses=UpcomingSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
-        return _schedule(request, room=services.room_get(slug=slug))
+        return _schedule(request, room=selectors.room_get(slug=slug))
 
 
 class ApplicationRequest(serializers.Serializer):
@@ -141,7 +141,7 @@ class PendingApplicationSerializer(serializers.Serializer):
     by_email = serializers.SerializerMethodField()
 
     def get_by_email(self, application: Application) -> bool:
-        return bool(application.contact_email)  # the address itself is never shown
+        return bool(application.contact_sealed)  # the address itself is never shown
 
 
 class RoomApplicationsView(APIView):
@@ -152,7 +152,7 @@ class RoomApplicationsView(APIView):
     @extend_schema(tags=TAGS, responses=PendingApplicationSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         pending = applications.applications_pending(actor=request.user,
-                                                    room=services.room_get(slug=slug))
+                                                    room=selectors.room_get(slug=slug))
         return Response(PendingApplicationSerializer(pending, many=True).data)
 
 

@@ -1,7 +1,9 @@
-"""The circles' core: entering, house rules, presence, posting, history.
+"""The circles' core: entering, house rules, presence, posting, and the keys of circle sessions.
 
-Websocket consumers, REST views and the admin call these functions and nothing else. A function
-that writes schedules its live event on commit (rooms.events), so every event has one origin.
+Websocket consumers, REST views, the admin and management commands call these functions. Each
+decides itself who may act (reading the current state, whatever the calling edge remembers),
+writes in one transaction, and schedules its live events on commit (rooms.events), so every
+event has one origin. Reads live in rooms.selectors.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
-from moderation import house_rules
-from moderation.pipeline import Outcome
-from rooms import crypto, events, protocol
-from rooms.errors import Conflict, Forbidden, NotFound
+from moderation import crisis, house_rules
+from moderation.console import console_refresh_on_commit
+from rooms import crypto, events, protocol, selectors
+from rooms.errors import Conflict, Forbidden, ServiceError
 from rooms.models import Membership, Message, Presence, Room, Session
 
 
@@ -40,77 +42,11 @@ def rules_not_accepted_error() -> Forbidden:
     )
 
 
-# --- Rooms and memberships --------------------------------------------------------------------
-def room_get(*, slug: str) -> Room:
-    try:
-        return Room.objects.get(slug=slug)
-    except Room.DoesNotExist:
-        raise NotFound("room_not_found", _("There is no circle with that address.")) from None
+def _not_admitted() -> Forbidden:
+    return Forbidden("not_admitted", _("A facilitator has not let you in yet."))
 
 
-def _pinned_payload(room: Room) -> dict[str, Any] | None:
-    """The pinned message as everyone sees it, or None (none, expired, or unreadable)."""
-    if room.pinned_message_id is None:
-        return None
-    message = (Message.objects.select_related("author", "session")
-               .filter(pk=room.pinned_message_id, expires_at__gt=timezone.now()).first())
-    text = message_text(message) if message is not None else None
-    if message is None or text is None:
-        return None
-    return _message_payload(message, message.author, text)
-
-
-def room_snapshot(*, room: Room, with_pinned: bool = True) -> dict[str, Any]:
-    """What a client needs to draw a circle's header and its live controls. The pinned message
-    is circle content: only for those inside."""
-    return {
-        "slug": room.slug, "title": room.title, "theme": room.theme,
-        "description": room.description, "language": room.language,
-        "dir": "rtl" if room.is_rtl else "ltr", "capacity": room.capacity,
-        "is_open": room.is_open, "access": room.access, "locked": room.is_locked,
-        "paused": room.is_paused, "slow_mode_seconds": room.slow_mode_seconds,
-        "pinned": _pinned_payload(room) if with_pinned else None,
-    }
-
-
-def room_state_broadcast_on_commit(*, room_id: int) -> None:
-    """Everyone in the circle redraws its controls (lock, pause, slow mode, pin)."""
-
-    def send() -> None:
-        room = Room.objects.get(pk=room_id)
-        frame = protocol.room_state_frame(room_snapshot(room=room))
-        events._send(events.room_group(room_id), events.relay_event(frame))
-
-    transaction.on_commit(send)
-
-
-def is_facilitator(*, user: User, room: Room) -> bool:
-    """Admins everywhere, facilitators in the circles they are assigned to. Read fresh."""
-    return user.is_halqa_admin or room.facilitators.filter(pk=user.pk).exists()
-
-
-def facilitators_changed(*, room_ids: list[int], user_ids: list[int]) -> None:
-    """Someone was made or unmade a facilitator of a circle: their open sockets there are
-    closed so they reconnect in their new role (an unassigned facilitator must stop receiving
-    the console, reports and crisis alerts at once)."""
-    for membership_id in Membership.objects.filter(room_id__in=room_ids, user_id__in=user_ids
-                                                   ).values_list("pk", flat=True):
-        events.close_sockets_on_commit(events.member_group(membership_id),
-                                       code=protocol.CLOSE_ROLE_CHANGED)
-
-
-def you_payload(*, membership: Membership) -> dict[str, Any]:
-    """An alias's own state, as its own screens show it."""
-    now = timezone.now()
-    return {
-        **protocol.member_payload(alias=membership.alias, role=membership.role),
-        "muted_until": protocol.time_or_none(
-            membership.muted_until if membership.muted_at(now) else None),
-        "warnings": membership.warnings,
-        "admission": membership.admission,
-    }
-
-
+# --- Memberships ------------------------------------------------------------------------------
 def _alias_for(*, user: User, room: Room, attempt: int) -> str:
     # A fresh alias per circle by default, so two circles cannot link one person.
     if (user.same_alias_everywhere or not user.is_pseudonymous) and attempt == 0:
@@ -122,13 +58,14 @@ def _alias_for(*, user: User, room: Room, attempt: int) -> str:
 
 def membership_ensure(*, user: User, room: Room) -> Membership:
     """This identity's membership of this circle, created with a new alias on first entry."""
-    role = (Membership.Role.FACILITATOR if is_facilitator(user=user, room=room)
+    role = (Membership.Role.FACILITATOR if selectors.is_facilitator(user=user, room=room)
             else Membership.Role.PARTICIPANT)
     membership = Membership.objects.filter(user=user, room=room).first()
     if membership is not None:
         if membership.role != role:  # assigned or unassigned since last time
             membership.role = role
             membership.save(update_fields=["role"])
+        membership.room = room
         return membership
     for attempt in range(8):
         try:
@@ -144,52 +81,7 @@ def membership_ensure(*, user: User, room: Room) -> Membership:
     raise Conflict("alias_exhausted", _("Could not find a free alias here, please retry."))
 
 
-def rules_accept(*, membership: Membership) -> Membership:
-    if membership.rules_accepted_at is None:
-        membership.rules_accepted_at = timezone.now()
-        membership.save(update_fields=["rules_accepted_at"])
-    return membership
-
-
-# --- Presence ---------------------------------------------------------------------------------
-def _presence_cutoff():
-    return timezone.now() - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"])
-
-
-def presence_members(*, room_id: int) -> list[dict[str, str]]:
-    """Everyone with at least one live socket in the circle, by alias."""
-    rows = (
-        Presence.objects.filter(room_id=room_id, seen_at__gte=_presence_cutoff(), waiting=False)
-        .values_list("membership__alias", "membership__role")
-        .distinct()
-        .order_by("membership__alias")
-    )
-    return [protocol.member_payload(alias=alias, role=role) for alias, role in rows]
-
-
-def presence_broadcast_on_commit(*, room_id: int) -> None:
-    """Who is present, to the circle; and the console, to its facilitators."""
-
-    def send() -> None:
-        frame = protocol.presence_frame(presence_members(room_id=room_id))
-        events._send(events.room_group(room_id), events.relay_event(frame))
-        console_send(room_id=room_id)
-
-    transaction.on_commit(send)
-
-
-def console_send(*, room_id: int) -> None:
-    """Send the facilitators' console of a circle to its staff group (after a commit), when a
-    facilitator is there to see it: joins and leaves should not build it for nobody."""
-    from moderation.services import console_snapshot_frame  # moderation builds on rooms
-
-    if not Presence.objects.filter(room_id=room_id, waiting=False,
-                                   membership__role=Membership.Role.FACILITATOR).exists():
-        return
-    frame = console_snapshot_frame(room_id=room_id)
-    events._send(events.staff_group(room_id), events.relay_event(frame))
-
-
+# --- The doors: who may be in a circle now ----------------------------------------------------
 def _until_detail(until) -> str:  # type: ignore[no-untyped-def]
     seconds = max(1, int((until - timezone.now()).total_seconds()))
     minutes = -(-seconds // 60)
@@ -198,7 +90,7 @@ def _until_detail(until) -> str:  # type: ignore[no-untyped-def]
 
 
 def entry_check(*, membership: Membership, room: Room) -> None:
-    """Whether this alias may enter the circle now; raises the refusal it gets if not."""
+    """Whether this alias may come to the circle's door now; raises the refusal if not."""
     now = timezone.now()
     if membership.banned_on(now):
         detail = _("You cannot take part in this circle any more.")
@@ -236,16 +128,72 @@ def entry_check(*, membership: Membership, room: Room) -> None:
                           "schedule, then come in with your personal invitation."))
 
 
-def read_check(*, membership: Membership) -> None:
-    """Whether this alias may read the circle's messages (history over REST): the same doors
-    as entering, and past the waiting room."""
+def door_check(*, membership: Membership, room: Room) -> bool:
+    """The whole door, for any edge: house rules accepted and `entry_check`. Returns True when
+    the alias may go in, False when it must wait for a facilitator (a waiting-room circle)."""
     if not membership.rules_accepted:
         raise rules_not_accepted_error()
-    room = membership.room
     entry_check(membership=membership, room=room)
-    if (room.access == Room.Access.WAITING_ROOM and not membership.is_facilitator
-            and membership.admission != Membership.Admission.ADMITTED):
-        raise Forbidden("not_admitted", _("A facilitator has not let you in yet."))
+    return not (room.access == Room.Access.WAITING_ROOM and not membership.is_facilitator
+                and membership.admission != Membership.Admission.ADMITTED)
+
+
+def participation_check(*, membership: Membership, room: Room) -> None:
+    """Whether this alias is in the circle now, for anything it does there (write, report, ask
+    for help, read): through the door, past the waiting room, and holding a seat or finding
+    one free. Every participant write calls it, whichever edge it came through."""
+    if not door_check(membership=membership, room=room):
+        raise _not_admitted()
+    if membership.is_facilitator or selectors.seat_held(membership=membership):
+        return
+    if selectors.seats_taken(room_id=room.pk) >= room.capacity:
+        raise _room_full()
+
+
+def rules_accept(*, membership: Membership) -> Membership:
+    if membership.rules_accepted_at is None:
+        membership.rules_accepted_at = timezone.now()
+        membership.save(update_fields=["rules_accepted_at"])
+    return membership
+
+
+@dataclass(frozen=True)
+class Entry:
+    membership: Membership
+    joined: bool
+    waiting: bool
+
+
+def room_enter(*, user: User, room: Room, accept_rules: bool = False) -> Entry:
+    """Come in (REST `join` and `rules/accept`): the same door a socket meets, without taking
+    a seat (only a live socket holds one). Accepting the house rules comes first if asked."""
+    membership = membership_ensure(user=user, room=room)
+    if accept_rules:
+        rules_accept(membership=membership)
+    membership = selectors.membership_fresh(membership_id=membership.pk)
+    if not door_check(membership=membership, room=membership.room):
+        return Entry(membership=membership, joined=False, waiting=True)
+    participation_check(membership=membership, room=membership.room)
+    return Entry(membership=membership, joined=True, waiting=False)
+
+
+# --- Presence ---------------------------------------------------------------------------------
+def presence_broadcast_on_commit(*, room_id: int) -> None:
+    """Who is present, to the circle (once per transaction); and the console, to its
+    facilitators."""
+    events.broadcast_on_commit(
+        events.room_group(room_id),
+        lambda: protocol.presence_frame(selectors.presence_members(room_id=room_id)),
+        once=f"presence:{room_id}",
+    )
+    console_refresh_on_commit(room_id=room_id)
+
+
+def room_state_broadcast_on_commit(*, room_id: int) -> None:
+    """Everyone in the circle redraws its controls (lock, pause, slow mode, pin)."""
+    events.broadcast_on_commit(events.room_group(room_id),
+                               lambda: selectors.room_state_frame(room_id=room_id),
+                               once=f"room-state:{room_id}")
 
 
 def presence_enter(*, membership: Membership, channel_name: str) -> bool:
@@ -259,24 +207,20 @@ def presence_enter(*, membership: Membership, channel_name: str) -> bool:
     with transaction.atomic():
         room = Room.objects.select_for_update().get(pk=membership.room_id)
         membership = Membership.objects.get(pk=membership.pk)  # fresh: bans, admission
-        entry_check(membership=membership, room=room)
-        waiting = (room.access == Room.Access.WAITING_ROOM and not membership.is_facilitator
-                   and membership.admission != Membership.Admission.ADMITTED)
-        cutoff = _presence_cutoff()
-        live = Presence.objects.filter(room=room, seen_at__gte=cutoff, waiting=False)
-        if not waiting and not live.filter(membership=membership).exists():
-            others = live.values("membership_id").distinct().count()
-            if others >= room.capacity:
-                raise _room_full()
+        waiting = not door_check(membership=membership, room=room)
+        if (not waiting and not membership.is_facilitator
+                and not selectors.seat_held(membership=membership)
+                and selectors.seats_taken(room_id=room.pk) >= room.capacity):
+            raise _room_full()
         # Sockets of processes that died never said goodbye: sweep them here.
-        Presence.objects.filter(room=room, seen_at__lt=cutoff).delete()
+        Presence.objects.filter(room=room, seen_at__lt=selectors.presence_cutoff()).delete()
         now = timezone.now()
         Presence.objects.update_or_create(
             channel_name=channel_name,
             defaults={"membership": membership, "room": room, "seen_at": now,
                       "waiting": waiting},
         )
-        updates = {"last_seen_at": now}
+        updates: dict[str, Any] = {"last_seen_at": now}
         if waiting and membership.admission != Membership.Admission.PENDING:
             updates["admission"] = Membership.Admission.PENDING
         Membership.objects.filter(pk=membership.pk).update(**updates)
@@ -293,8 +237,7 @@ def presence_leave(*, channel_name: str) -> None:
         row.delete()
         Membership.objects.filter(pk=row.membership_id).update(last_seen_at=timezone.now())
         presence_broadcast_on_commit(room_id=row.room_id)
-        if row.room.is_ephemeral and not Presence.objects.filter(
-                room_id=row.room_id, seen_at__gte=_presence_cutoff(), waiting=False).exists():
+        if row.room.is_ephemeral and not selectors.presence_live(room_id=row.room_id).exists():
             for session in Session.objects.filter(room_id=row.room_id, ended_at__isnull=True):
                 session_end(session=session)
 
@@ -305,35 +248,11 @@ def presence_touch(*, channel_name: str) -> None:
     Membership.objects.filter(sockets__channel_name=channel_name).update(last_seen_at=now)
 
 
-# --- Messages ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MessagePosted:
-    message: Message
-    payload: dict[str, Any]  # the message as every client sees it
-    duplicate: bool
-    # Private notes for the author only (why something was hidden, gentle reminders).
-    notices: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _message_payload(message: Message, membership: Membership, body: str) -> dict[str, Any]:
-    return protocol.message_payload(
-        id=message.pk, alias=membership.alias, role=membership.role, body=body,
-        created_at=message.created_at,
-    )
-
-
-def session_wrapped_key(session: Session) -> str | None:
-    """The session's wrapped key: on the row for timed circles, in the cache for ephemeral ones."""
-    return session.wrapped_key or crypto.ephemeral_key_get(session_id=session.pk)
-
-
-def message_text(message: Message) -> str | None:
-    """The clear text of a stored message, or None once its session key is destroyed."""
-    try:
-        return crypto.decrypt(wrapped_key=session_wrapped_key(message.session),
-                              token=message.body_encrypted)
-    except crypto.KeyDestroyed:
-        return None
+def presence_clear(*, membership: Membership) -> None:
+    """Take every socket of this alias out of the circle now (removed, banned, declined): the
+    circle sees it leave at once."""
+    Presence.objects.filter(membership=membership).delete()
+    presence_broadcast_on_commit(room_id=membership.room_id)
 
 
 # --- Circle sessions and their keys -----------------------------------------------------------
@@ -345,7 +264,7 @@ def session_current(*, room: Room) -> Session:
     """
     session = Session.objects.filter(room=room, ended_at__isnull=True).order_by("-id").first()
     if session is not None:
-        if room.is_ephemeral and session_wrapped_key(session):
+        if room.is_ephemeral and selectors.session_wrapped_key(session):
             return session
         key_age = timezone.now() - session.started_at
         if (not room.is_ephemeral and session.wrapped_key
@@ -362,12 +281,6 @@ def session_current(*, room: Room) -> Session:
     return Session.objects.create(room=room, wrapped_key=wrapped)
 
 
-def _expiry_for(room: Room):
-    hours = (settings.HALQA["EPHEMERAL_MAX_HOURS"] if room.is_ephemeral
-             else min(room.retention_hours, settings.HALQA["MAX_RETENTION_HOURS"]))
-    return timezone.now() + timedelta(hours=hours)
-
-
 def session_end(*, session: Session) -> int:
     """End a circle session. For an ephemeral circle its messages are deleted and its key
     destroyed, so even copies made earlier (backups) can no longer be read."""
@@ -382,6 +295,16 @@ def session_end(*, session: Session) -> int:
             )
             transaction.on_commit(lambda: crypto.ephemeral_key_destroy(session_id=session.pk))
     return deleted
+
+
+# --- Messages ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MessagePosted:
+    message: Message
+    payload: dict[str, Any]  # the message as every client sees it
+    duplicate: bool
+    # Private notes for the author only (why something was hidden, gentle reminders, help).
+    notices: list[dict[str, Any]] = field(default_factory=list)
 
 
 def message_delete_many(*, room_id: int, ids: list[int]) -> int:
@@ -403,75 +326,12 @@ def _room_write_lock(room_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7001, room_id])
 
 
-def _outcome_notices(outcome: Outcome, *, membership: Membership) -> list[dict[str, Any]]:
-    """Private notes for the author: what was hidden and why, reminders, and help if in crisis."""
-    notices = [protocol.notice_frame(code=nudge.code, detail=_(nudge.message))
-               for nudge in outcome.nudges]
-    if any(flag.kind == "crisis" for flag in outcome.flags):
-        language = membership.user.language or membership.room.language
-        notices.insert(0, house_rules.crisis_support_notice(room=membership.room,
-                                                            language=language))
-    return notices
-
-
-def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePosted:
-    """Run the house rules over a message, store it once, then broadcast it to the circle.
-
-    Reads the membership fresh so a closed room or new rule applies at once. A retried
-    `client_id` returns the stored message before the rules run, so a retry is never refused or
-    counted against the flood limit; the unique constraint settles a race between two sockets.
-    """
-    membership = Membership.objects.select_related("room", "user").get(pk=membership_id)
-    room = membership.room
-    if not membership.rules_accepted:
-        raise rules_not_accepted_error()
-    if not room.is_open:
-        raise _room_closed()
-    speak_check(membership=membership, room=room)
-    existing = _message_by_client_id(membership=membership, client_id=client_id)
-    if existing is not None:
-        return existing
-
-    outcome = house_rules.house_rules_apply(membership=membership, body=body)
-    try:
-        with transaction.atomic():
-            _room_write_lock(room.pk)
-            session = session_current(room=room)
-            message = Message.objects.create(
-                room=room, session=session, author=membership, client_id=client_id,
-                body_encrypted=crypto.encrypt(wrapped_key=session_wrapped_key(session),
-                                              text=outcome.text),
-                expires_at=_expiry_for(room),
-            )
-            payload = _message_payload(message, membership, outcome.text)
-            events.broadcast_on_commit(
-                events.room_group(room.pk),
-                protocol.message_new_frame(payload),
-                message_id=message.pk,
-            )
-            crisis = [flag for flag in outcome.flags if flag.kind == "crisis"]
-            if crisis:
-                house_rules.crisis_alert_on_commit(
-                    room_id=room.pk, alias=membership.alias, message_id=message.pk,
-                    categories=tuple(c for flag in crisis for c in flag.categories),
-                )
-    except IntegrityError:  # the same client_id raced in from another socket
-        raced = _message_by_client_id(membership=membership, client_id=client_id)
-        if raced is None:
-            raise
-        return raced
-    return MessagePosted(message=message, payload=payload, duplicate=False,
-                         notices=_outcome_notices(outcome, membership=membership))
-
-
 def speak_check(*, membership: Membership, room: Room) -> None:
-    """Whether this alias may write now: not muted, banned or removed, and the chat not paused
-    (facilitators can always write, so they can steer a paused circle)."""
-    now = timezone.now()
-    if membership.banned_on(now) or membership.removed_at(now):
-        raise Forbidden("not_in_circle", _("You are not taking part in this circle right now."))
+    """Whether this alias may write now: not muted, and the chat not paused (facilitators can
+    always write, so they can steer a paused circle)."""
     if membership.is_facilitator:
         return
+    now = timezone.now()
     if membership.muted_at(now):
         raise Forbidden(
             "muted", _("A facilitator muted you: you can read, and write again in %(time)s")
@@ -484,71 +344,77 @@ def speak_check(*, membership: Membership, room: Room) -> None:
                                     "still read."))
 
 
-def _message_by_client_id(*, membership: Membership, client_id: str) -> MessagePosted | None:
-    message = (Message.objects.select_related("session")
-               .filter(author=membership, client_id=client_id, expires_at__gt=timezone.now())
-               .first())
-    text = message_text(message) if message is not None else None
-    if message is None or text is None:
+def _duplicate(membership: Membership, client_id: str) -> MessagePosted | None:
+    found = selectors.message_by_client_id(membership=membership, client_id=client_id)
+    if found is None:
         return None
-    return MessagePosted(message=message, payload=_message_payload(message, membership, text),
-                         duplicate=True)
+    message, text = found
+    return MessagePosted(message=message, duplicate=True, payload=selectors.message_payload(
+        message=message, author=membership, body=text))
 
 
-@dataclass(frozen=True)
-class History:
-    messages: list[dict[str, Any]]
-    truncated: bool
+def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePosted:
+    """Run the house rules over a message, store it once, then broadcast it to the circle.
 
-
-def message_history(*, room_id: int, after: int | None = None, limit: int | None = None
-                    ) -> History:
-    """Recent messages, or exactly those after a given id (for a client that reconnects)."""
-    rows = (
-        Message.objects.filter(room_id=room_id, expires_at__gt=timezone.now())
-        .select_related("author", "session")
-        .only("id", "body_encrypted", "created_at", "session_id", "session__wrapped_key",
-              "author__alias", "author__role")
-    )
-    if after is None:
-        limit = limit or settings.HALQA["HISTORY_LIMIT"]
-        page = list(rows.order_by("-id")[: limit + 1])
-        truncated = len(page) > limit
-        page = list(reversed(page[:limit]))
-    else:
-        limit = limit or settings.HALQA["RESUME_LIMIT"]
-        page = list(rows.filter(id__gt=after).order_by("id")[: limit + 1])
-        truncated = len(page) > limit
-        page = page[:limit]
-    messages = []
-    for message in page:
-        text = message_text(message)
-        if text is not None:  # a shredded session's leftovers are never served
-            messages.append(_message_payload(message, message.author, text))
-    return History(messages=messages, truncated=truncated)
-
-
-# --- Entering a circle over a socket ----------------------------------------------------------
-def welcome_build(*, membership: Membership, joined: bool, after: int | None = None,
-                  waiting: bool = False) -> dict[str, Any]:
-    """The first frame a socket gets, and again once it has joined (then with history)."""
-    membership = Membership.objects.select_related("room").get(pk=membership.pk)
+    Who may post is decided here, from the current state, whichever edge called: in the circle
+    (`participation_check`), allowed to speak (`speak_check`). A retried `client_id` returns the
+    stored message before the rules run, so a retry is never refused or counted against the
+    flood limit; the unique constraint settles a race between two sockets. The message, the
+    crisis follow-up and the rule-breach counts are one transaction; a refused message keeps
+    its breach counts and crisis alert, and its author gets the refusal.
+    """
+    membership = selectors.membership_fresh(membership_id=membership_id)
     room = membership.room
-    history = (message_history(room_id=room.pk, after=after) if joined
-               else History(messages=[], truncated=False))
-    return protocol.welcome_frame(
-        you=you_payload(membership=membership),
-        waiting=waiting,
-        room=room_snapshot(room=room, with_pinned=joined),
-        rules=room.house_rules,
-        rules_accepted=membership.rules_accepted,
-        joined=joined,
-        members=presence_members(room_id=room.pk),
-        history=history.messages,
-        history_truncated=history.truncated,
-    )
+    participation_check(membership=membership, room=room)
+    speak_check(membership=membership, room=room)
+    existing = _duplicate(membership, client_id)
+    if existing is not None:
+        return existing
+
+    message: Message | None = None
+    with transaction.atomic():
+        verdict = house_rules.house_rules_apply(membership=membership, body=body)
+        if verdict.error is None:
+            try:
+                with transaction.atomic():
+                    _room_write_lock(room.pk)
+                    session = session_current(room=room)
+                    message = Message.objects.create(
+                        room=room, session=session, author=membership, client_id=client_id,
+                        body_encrypted=crypto.encrypt(
+                            wrapped_key=selectors.session_wrapped_key(session),
+                            text=verdict.outcome.text),
+                        expires_at=selectors.message_expiry(room=room),
+                    )
+            except IntegrityError:  # the same client_id raced in from another socket
+                raced = _duplicate(membership, client_id)
+                if raced is None:
+                    raise
+                return raced
+            payload = selectors.message_payload(message=message, author=membership,
+                                                body=verdict.outcome.text)
+            events.broadcast_on_commit(events.room_group(room.pk),
+                                       protocol.message_new_frame(payload),
+                                       message_id=message.pk)
+        help_card = (crisis.crisis_followup(membership=membership, categories=verdict.crisis,
+                                            message_id=message.pk if message else None)
+                     if verdict.crisis else [])
+    if verdict.error is not None:
+        _with_notices(verdict.error, help_card)
+        raise verdict.error
+    assert message is not None
+    return MessagePosted(message=message, payload=payload, duplicate=False,
+                         notices=help_card + verdict.notices)
+
+
+def _with_notices(error: ServiceError, notices: list[dict[str, Any]]) -> None:
+    """Private notices that go with a refusal (help for someone in danger whose message
+    bounced); edges send them after the error."""
+    if notices:
+        error.extra["notices"] = notices
 
 
 async def typing_announce(*, room_id: int, alias: str) -> None:
-    """Someone is typing: a passing signal, never stored."""
+    """Someone is typing: a passing signal, never stored (the socket sends it only once it has
+    joined)."""
     await events.broadcast_now(events.room_group(room_id), protocol.typing_frame(alias=alias))

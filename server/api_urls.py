@@ -18,6 +18,7 @@ urlpatterns = [
     path("rooms/<slug:slug>/", rooms_api.RoomDetailView.as_view(), name="room-detail"),
     path("rooms/<slug:slug>/rules/accept/", rooms_api.RulesAcceptView.as_view(),
          name="room-rules-accept"),
+    path("rooms/<slug:slug>/join/", rooms_api.JoinView.as_view(), name="room-join"),
     path("rooms/<slug:slug>/messages/", rooms_api.MessageListView.as_view(),
          name="room-messages"),
     path("rooms/<slug:slug>/moderation/<str:action>/", moderation_api.ModerationView.as_view(),

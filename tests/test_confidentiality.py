@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from moderation.models import Action
-from rooms import crypto, services
+from rooms import crypto, selectors, services
 from rooms.models import Membership, Message, Presence, Session
 from rooms.retention import purge_expired
 from tests.conftest import REDIS_URL, room_create
@@ -105,8 +105,8 @@ def test_expired_message_is_never_served_again_even_before_the_purge(identity):
     membership = member(user, room)
     old, fresh = post(membership, "old news"), post(membership, "fresh")
     Message.objects.filter(pk=old).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert [m["body"] for m in services.message_history(room_id=room.pk).messages] == ["fresh"]
-    assert [m["id"] for m in services.message_history(room_id=room.pk, after=0).messages] == [
+    assert [m["body"] for m in selectors.message_history(room_id=room.pk).messages] == ["fresh"]
+    assert [m["id"] for m in selectors.message_history(room_id=room.pk, after=0).messages] == [
         fresh]
     client = Client()
     client.force_login(user)
@@ -252,8 +252,9 @@ def test_sql_no_row_of_any_table_with_user_text_is_past_its_retention(identity, 
                                                 start_time=now.time())
     for n, ends in enumerate((later - timedelta(minutes=1), later + timedelta(hours=1))):
         Application.objects.create(session=scheduled, occurrence_date=now.date(), ends_at=ends,
-                                   applicant=member(identity(), room), note=f"note {n}",
-                                   contact_email=f"person{n}@example.org")
+                                   applicant=member(identity(), room),
+                                   note_sealed=crypto.seal(f"note {n}"),
+                                   contact_sealed=crypto.seal(f"person{n}@example.org"))
     timeout = timedelta(seconds=halqa["PRESENCE_TIMEOUT"])
     for n, seen in enumerate((later - timeout * 3, later - timeout)):
         Presence.objects.create(membership=membership, room=room, channel_name=f"socket-{n}",
@@ -439,7 +440,7 @@ def test_rotating_the_master_key_rewraps_session_keys_without_touching_messages(
     call_command("rotate_master_key")
     settings.HALQA_MASTER_KEYS = [new]  # the old master key is gone
     crypto.forget(Session.objects.get().wrapped_key)
-    assert [m["body"] for m in services.message_history(room_id=room.pk).messages] == [
+    assert [m["body"] for m in selectors.message_history(room_id=room.pk).messages] == [
         "kept across a rotation"]
     assert list(Message.objects.values_list("body_encrypted", flat=True)) == tokens_before
 

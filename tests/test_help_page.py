@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from moderation.house_rules import DIRECTORY_KINDS, resources_directory
 from moderation.models import Resource
+from moderation.selectors import DIRECTORY_KINDS, resources_directory
 from tests.conftest import room_create
 
 pytestmark = pytest.mark.django_db

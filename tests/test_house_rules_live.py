@@ -10,7 +10,7 @@ from accounts.models import User
 from moderation.models import BlockedWord, Report, Resource, RuleBreach
 from rooms import protocol
 from rooms.models import Message
-from rooms.services import message_history
+from rooms.selectors import message_history
 from tests.conftest import room_create
 from tests.test_consumer import enter
 

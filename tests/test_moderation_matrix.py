@@ -70,8 +70,10 @@ def build_world(*, access: str = "open") -> World:
         Membership.objects.create(user=user, room=room, alias=f"{kind} alias", role=role,
                                   rules_accepted_at=now)
     target_user = _user("target")
+    # The target was let in (a waiting room admits it), so it could write its message.
     target = Membership.objects.create(user=target_user, room=room, alias=TARGET,
-                                       rules_accepted_at=now)
+                                       rules_accepted_at=now,
+                                       admission=Membership.Admission.ADMITTED)
     message = message_post(membership_id=target.pk, body=TARGET_TEXT, client_id="t1").message
     report = Report.objects.create(
         room=room, source=Report.Source.PARTICIPANT, reason=Report.Reason.HARASSMENT,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import identity_create_anonymous
 from moderation import services as moderation
-from rooms import services
+from rooms import selectors, services
 from rooms.errors import Conflict, Forbidden, NotFound
 from rooms.models import Membership, Message, Presence, Room
 from tests.conftest import room_create
@@ -36,7 +36,7 @@ def facilitator_of(room: Room) -> User:
 
 def test_room_get_unknown_slug_is_not_found():
     with pytest.raises(NotFound) as exc:
-        services.room_get(slug="nowhere")
+        selectors.room_get(slug="nowhere")
     assert exc.value.code == "room_not_found"
 
 
@@ -101,12 +101,12 @@ def test_waiting_room_holds_arrivals_until_admitted():
     arrival = member(room)
     assert services.presence_enter(membership=arrival, channel_name="w") is False
     assert Presence.objects.get(channel_name="w").waiting is True
-    assert services.presence_members(room_id=room.pk) == []  # not shown to the circle
+    assert selectors.presence_members(room_id=room.pk) == []  # not shown to the circle
     arrival.refresh_from_db()
     assert arrival.admission == "pending"
     moderation.member_admit(actor=facilitator_of(room), room=room, alias=arrival.alias)
     assert services.presence_enter(membership=arrival, channel_name="w") is True
-    assert [m["alias"] for m in services.presence_members(room_id=room.pk)] == [arrival.alias]
+    assert [m["alias"] for m in selectors.presence_members(room_id=room.pk)] == [arrival.alias]
 
 
 def test_message_post_stores_encrypted_with_expiry_and_is_idempotent(room):
@@ -124,10 +124,10 @@ def test_history_after_an_id_gives_exactly_the_later_messages(room):
     author = member(room)
     ids = [services.message_post(membership_id=author.pk, body=f"m{i}", client_id=f"c{i}")
            .message.pk for i in range(5)]
-    later = services.message_history(room_id=room.pk, after=ids[1])
+    later = selectors.message_history(room_id=room.pk, after=ids[1])
     assert [m["id"] for m in later.messages] == ids[2:]
     assert [m["body"] for m in later.messages] == ["m2", "m3", "m4"]
-    recent = services.message_history(room_id=room.pk, limit=2)
+    recent = selectors.message_history(room_id=room.pk, limit=2)
     assert [m["id"] for m in recent.messages] == ids[3:] and recent.truncated
 
 
@@ -135,11 +135,11 @@ def test_history_costs_the_same_queries_for_many_authors(room):
     for i in range(3):
         services.message_post(membership_id=member(room).pk, body="x", client_id=f"a{i}")
     with CaptureQueriesContext(connection) as few:
-        services.message_history(room_id=room.pk)
+        selectors.message_history(room_id=room.pk)
     for i in range(12):
         services.message_post(membership_id=member(room).pk, body="y", client_id=f"b{i}")
     with CaptureQueriesContext(connection) as many:
-        services.message_history(room_id=room.pk)
+        selectors.message_history(room_id=room.pk)
     assert len(many) == len(few)  # no query per message or per author
 
 
@@ -165,7 +165,7 @@ def test_expired_message_is_not_served(room):
     author = member(room)
     posted = services.message_post(membership_id=author.pk, body="soon gone", client_id="e1")
     Message.objects.filter(pk=posted.message.pk).update(expires_at=timezone.now())
-    assert services.message_history(room_id=room.pk).messages == []
+    assert selectors.message_history(room_id=room.pk).messages == []
 
 
 def test_ending_an_ephemeral_session_deletes_its_messages():

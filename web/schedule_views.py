@@ -21,7 +21,7 @@ from icalendar import Calendar, Event
 
 from accounts.models import User
 from accounts.services import identity_create_anonymous
-from rooms import applications, services
+from rooms import applications, selectors
 from rooms.errors import NotFound, ServiceError
 from rooms.models import Language
 
@@ -37,7 +37,7 @@ def _identity(request: HttpRequest) -> User:
 
 def _room(slug: str):  # type: ignore[no-untyped-def]
     try:
-        return services.room_get(slug=slug)
+        return selectors.room_get(slug=slug)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
 
@@ -100,7 +100,7 @@ def applications_page(request: HttpRequest, slug: str) -> HttpResponse:
     room = _room(slug)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not services.is_facilitator(user=request.user, room=room):
+    if not selectors.is_facilitator(user=request.user, room=room):
         raise PermissionDenied
     if request.method == "POST":
         try:

@@ -16,14 +16,14 @@ XSS = "<img src=x onerror=alert(1)>"
 RAW_INSERT = """
 from datetime import timedelta
 from django.utils import timezone
-from rooms import crypto, services
+from rooms import crypto, selectors, services
 from rooms.models import Membership, Message
 member = Membership.objects.filter(room__slug=%(slug)r).latest("id")
 session = services.session_current(room=member.room)
 Message.objects.create(
     room=member.room, session=session, author=member, client_id="raw-xss",
     expires_at=timezone.now() + timedelta(hours=1),
-    body_encrypted=crypto.encrypt(wrapped_key=services.session_wrapped_key(session),
+    body_encrypted=crypto.encrypt(wrapped_key=selectors.session_wrapped_key(session),
                                   text=%(body)r))
 """
 
