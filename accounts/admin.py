@@ -10,6 +10,9 @@ class HalqaUserAdmin(UserAdmin):
     list_display = ("username", "pseudonym", "role", "is_pseudonymous", "is_staff", "is_active")
     list_filter = ("role", "is_pseudonymous", "is_staff", "is_active")
     search_fields = ("username", "pseudonym")
+    # `role` is fine to edit here: it is the identity's kind of account. An admin acts in every
+    # circle; a facilitator's rights in a circle come from Room.facilitators, which the circle's
+    # page sets through moderation.services.room_facilitators_set (audit entry, sockets follow).
     fieldsets = (
         *UserAdmin.fieldsets,
         (_("Halqa"), {"fields": ("role", "is_pseudonymous", "pseudonym",

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 
 from accounts.models import User
 from moderation.models import Action, Report
+from moderation.services import room_facilitators_set
 from rooms import protocol
 from rooms.models import Membership, Message, Room
 from tests.conftest import room_create
@@ -151,7 +152,9 @@ async def test_an_unassigned_facilitator_stops_receiving_staff_frames_at_once(
     fac = await adb(facilitator_for)(room)
     f, welcome = await enter(connect, fac, room)
     assert welcome["you"]["role"] == "facilitator"
-    await adb(room.facilitators.remove)(fac)  # e.g. in the admin
+    admin = await adb(User.objects.create_user)(username="an-admin", password="x",
+                                                role=User.Role.ADMIN)
+    await adb(room_facilitators_set)(actor=admin, room=room, user_ids=[])  # e.g. in the admin
     out = await f.communicator.receive_output(timeout=3)
     while out["type"] != "websocket.close":
         out = await f.communicator.receive_output(timeout=3)
