@@ -101,11 +101,11 @@ class Report(models.Model):
     class Source(models.TextChoices):
         PARTICIPANT = "participant", _("Reported by a participant")
         CRISIS = "crisis", _("Crisis language spotted")
-        HELP = "help", _("Asked for help")
+        HELP = "help", _("Asked for help now")
 
     class Reason(models.TextChoices):
         HARASSMENT = "harassment", _("Harassment or unkindness")
-        IDENTIFYING = "identifying", _("Identifies someone")
+        IDENTIFYING = "identifying", _("It identifies someone")
         CRISIS = "crisis", _("Someone may be in danger")
         SPAM = "spam", _("Spam or advertising")
         OTHER = "other", _("Something else")
@@ -170,6 +170,8 @@ class Action(models.Model):
         REPORT_RESOLVE = "report_resolve", _("Report resolved")
         APPLICATION_APPROVE = "application_approve", _("Application approved")
         APPLICATION_DECLINE = "application_decline", _("Application declined")
+        FACILITATOR_ADD = "facilitator_add", _("Made facilitator")
+        FACILITATOR_REMOVE = "facilitator_remove", _("No longer facilitator")
 
     room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, null=True, blank=True,
                              related_name="actions")

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from moderation import models as moderation_models
+from rooms.models import Room
 
 # --- Close codes (application range 4000-4999) ------------------------------------------------
 CLOSE_NOT_AUTHENTICATED = 4401
@@ -27,7 +32,9 @@ CLOSE_ROLE_CHANGED = 4412  # made or unmade a facilitator of this circle: reconn
 CLOSE_FLOODING = 4429
 
 MAX_FRAME_CHARS = 16_384  # a frame larger than this is refused before parsing
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# \A and \Z, not ^ and $: "$" also matches before a final newline, and the pattern is used by
+# RegexField (search) as well as here (fullmatch).
+CLIENT_ID_RE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 
 # --- Client → server --------------------------------------------------------------------------
 RULES_ACCEPT = "rules.accept"
@@ -84,7 +91,7 @@ def _parse_message_send(data: dict[str, Any]) -> MessageSend:
     body, client_id = data.get("body"), data.get("client_id")
     if not isinstance(body, str):
         raise ProtocolError("invalid_field", _("“body” must be a text string."))
-    if not isinstance(client_id, str) or not CLIENT_ID_RE.match(client_id):
+    if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
         raise ProtocolError(
             "invalid_field",
             _("“client_id” must be 1 to 64 letters, digits, “-” or “_”."),
@@ -95,6 +102,7 @@ def _parse_message_send(data: dict[str, Any]) -> MessageSend:
 # --- Moderation: one frame type, one action name, the same parameters over REST ---------------
 MAX_REASON_CHARS = 300
 MAX_MINUTES = 60 * 24 * 365  # a year: longer bans have no end instead
+MAX_SLOW_MODE_SECONDS = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +177,10 @@ def _choice(data: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+# How a facilitator closes a report (moderation.models.Report.Status, less "open").
+REPORT_OUTCOMES = (moderation_models.Report.Status.ACTIONED.value,
+                   moderation_models.Report.Status.DISMISSED.value)
+
 # Each action: the parameters it takes, validated into keyword arguments of its service
 # (moderation/services.py). The console and the REST API send exactly these.
 MODERATION_ACTIONS: dict[str, Any] = {
@@ -189,13 +201,14 @@ MODERATION_ACTIONS: dict[str, Any] = {
     "room.open": lambda d: {"on": _switch(d)},
     "room.lock": lambda d: {"on": _switch(d)},
     "room.pause": lambda d: {"on": _switch(d)},
-    "room.slow_mode": lambda d: {"seconds": _whole(d, "seconds", low=0, high=3600)},
+    "room.slow_mode": lambda d: {"seconds": _whole(d, "seconds", low=0,
+                                                  high=MAX_SLOW_MODE_SECONDS)},
     "message.pin": lambda d: {"message_id": _message_id(d, optional=True)},
     "announce": lambda d: {"body": _announcement(d)},
     "session.end": lambda d: {"reason": _reason(d)},
     "report.resolve": lambda d: {
         "report_id": _whole(d, "report_id", low=1, high=2**62),
-        "outcome": _choice(d, "outcome", ("actioned", "dismissed")),
+        "outcome": _choice(d, "outcome", REPORT_OUTCOMES),
     },
 }
 
@@ -211,7 +224,7 @@ def parse_moderation(data: dict[str, Any]) -> Moderate:
             % {"actions": ", ".join(MODERATION_ACTIONS)},
         )
     ref = data.get("ref")
-    if ref is not None and (not isinstance(ref, str) or not CLIENT_ID_RE.match(ref)):
+    if ref is not None and (not isinstance(ref, str) or not CLIENT_ID_RE.fullmatch(ref)):
         raise ProtocolError("invalid_field", _("“ref” must be 1 to 64 letters, digits, “-” "
                                                "or “_”."))
     return Moderate(type=MODERATE, action=action, params=parser(data), ref=ref)
@@ -223,7 +236,7 @@ class Report(ClientFrame):
     reason: str
 
 
-REPORT_REASONS = ("harassment", "identifying", "crisis", "spam", "other")
+REPORT_REASONS = tuple(moderation_models.Report.Reason.values)  # labels: vocabulary()
 
 
 def parse_report(data: dict[str, Any]) -> Report:
@@ -371,6 +384,39 @@ def notice_frame(*, code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"type": NOTICE, "code": code, "detail": detail, **extra}
 
 
+# --- Notices rendered in each reader's language -----------------------------------------------
+# A notice about a facilitator's decision reaches other people's sockets as a code and its
+# parameters; each socket renders it in its own language (rooms.consumers), so a French
+# participant reads French whatever language the facilitator's console is in.
+NOTICE_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "warned": lambda p: _("A facilitator reminds you of the house rules."),
+    "muted": lambda p: ngettext(
+        "A facilitator muted you for %(minutes)d minute. You can still read.",
+        "A facilitator muted you for %(minutes)d minutes. You can still read.",
+        p["minutes"]) % {"minutes": p["minutes"]},
+    "unmuted": lambda p: _("You can write again."),
+    "removed": lambda p: ngettext(
+        "A facilitator asked you to leave this session. You can come back in %(minutes)d "
+        "minute.",
+        "A facilitator asked you to leave this session. You can come back in %(minutes)d "
+        "minutes.", p["minutes"]) % {"minutes": p["minutes"]},
+    "let_back_in": lambda p: _("A facilitator let you back in: you can take part again."),
+    "banned": lambda p: _("You cannot take part in this circle any more."),
+    "declined": lambda p: _("A facilitator did not admit you to this session."),
+    "session_ended": lambda p: _("The facilitators ended this session. Thank you for being "
+                                 "here."),
+    "identity_erased": lambda p: _("Your identity and messages are erased."),
+}
+
+
+def localized_frame(*, frame_type: str, code: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The frame of a localized event, in the active language (the reader's)."""
+    detail = NOTICE_TEXTS[code](params)
+    if frame_type == SESSION_ENDED:
+        return session_ended_frame(detail=detail)
+    return notice_frame(code=code, detail=detail, **params)
+
+
 def error_frame(*, code: str, detail: str, ref: str | None = None, **extra: Any
                 ) -> dict[str, Any]:
     frame = {"type": ERROR, "code": code, "detail": detail, **extra}
@@ -387,3 +433,82 @@ def crisis_alert_frame(*, alias: str, message_id: int | None, categories: list[s
 
 def pong_frame() -> dict[str, Any]:
     return {"type": PONG}
+
+
+# --- The vocabulary, for the browser ----------------------------------------------------------
+# Everything a client needs to name what this module defines, in one object: served as
+# /protocol.js (web/protocol_views.py), the browser's only copy. Labels are in the active
+# language; the choices they label are the models' own (rooms.models, moderation.models).
+SERVER_TYPES = (WELCOME, MESSAGE_NEW, MESSAGE_ACK, MESSAGE_DELETED, PRESENCE, TYPING, NOTICE,
+                ERROR, PONG, CRISIS_ALERT, ROOM_STATE, YOU, SESSION_ENDED, CONSOLE, REPORT_NEW,
+                HELP_ALERT, STAFF_MESSAGE, MODERATE_ACK)
+
+# Every `code` an error can carry: `error` frames, and REST error bodies (docs/protocol.md,
+# "Error codes"). A new code is added here first; tests/test_protocol_vocabulary.py checks.
+ERROR_CODES = (
+    # the socket and its frames (rooms.consumers, this module)
+    "not_authenticated", "room_not_found", "invalid_after", "bad_frame", "frame_too_large",
+    "bad_json", "unknown_type", "invalid_field", "unknown_action", "internal",
+    # entering and writing (rooms.services)
+    "alias_exhausted", "banned", "removed", "room_locked", "declined", "invitation_needed",
+    "not_admitted", "muted", "paused", "rules_not_accepted", "room_closed", "room_full",
+    # the house rules (moderation.pipeline)
+    "empty", "too_long", "blocked_word", "slow_mode", "rate_limited",
+    # facilitators (moderation.services)
+    "not_facilitator", "not_yourself", "target_is_facilitator", "member_not_found",
+    "message_not_found", "report_not_found", "report_resolved", "empty_message", "not_admin",
+    "user_not_found",
+    # applications and invitations (rooms.applications)
+    "session_not_found", "session_over", "too_early", "not_by_application", "note_too_long",
+    "invalid_email", "application_not_found", "application_decided", "invitation_not_found",
+    "invitation_used",
+    # identities and REST bodies (accounts.services, the REST edges)
+    "pseudonym_exhausted", "not_pseudonymous", "weak_passphrase", "bad_credentials",
+    "too_many_attempts", "bad_body",
+)
+
+# Every `code` a notice can carry (docs/protocol.md, `notice`).
+NOTICE_CODES = (
+    # about one's own message (moderation.pipeline, moderation.house_rules)
+    "crisis_support", "email_hidden", "link_hidden", "phone_hidden", "id_hidden",
+    "medical_advice", "report_received",
+    # a facilitator's decision, or the server's
+    "warned", "muted", "unmuted", "removed", "let_back_in", "banned", "declined",
+    "session_ended", "identity_erased", "application_approved", "application_declined",
+)
+
+CLOSE_CODES: dict[str, int] = {
+    name.removeprefix("CLOSE_"): value for name, value in globals().items()
+    if name.startswith("CLOSE_") and isinstance(value, int)
+}
+REPORT_SOURCES = tuple(moderation_models.Report.Source.values)
+ACCESS_MODES = tuple(Room.Access.values)
+AUDIT_KINDS = tuple(moderation_models.Action.Kind.values)
+LIMITS = {
+    "MAX_FRAME_CHARS": MAX_FRAME_CHARS,
+    "MAX_REASON_CHARS": MAX_REASON_CHARS,
+    "MAX_MINUTES": MAX_MINUTES,
+    "MAX_SLOW_MODE_SECONDS": MAX_SLOW_MODE_SECONDS,
+}
+
+
+def _labels(choices: Any) -> dict[str, str]:
+    """A TextChoices class as {value: label}, in its order, labels in the active language."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def vocabulary() -> dict[str, Any]:
+    """What the browser needs to speak this protocol, labels in the active language."""
+    return {
+        "close_codes": dict(CLOSE_CODES),
+        "error_codes": list(ERROR_CODES),
+        "notice_codes": list(NOTICE_CODES),
+        "frame_types": {"client": list(CLIENT_TYPES), "server": list(SERVER_TYPES)},
+        "moderation_actions": list(MODERATION_ACTIONS),
+        "report_reasons": _labels(moderation_models.Report.Reason),
+        "report_sources": _labels(moderation_models.Report.Source),
+        "report_outcomes": list(REPORT_OUTCOMES),
+        "access_modes": _labels(Room.Access),
+        "audit_kinds": _labels(moderation_models.Action.Kind),
+        "limits": dict(LIMITS),
+    }

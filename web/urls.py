@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from web import schedule_views, views
+from web import protocol_views, schedule_views, views
 
 urlpatterns = [
     path("", views.room_list, name="room-list-page"),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("help/", views.help_directory, name="help"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("protocol.js", protocol_views.protocol_js, name="protocol-js"),
 ]

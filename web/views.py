@@ -12,34 +12,36 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from moderation.house_rules import resources_directory
-from rooms import applications, services
+from moderation.selectors import resources_directory
+from rooms import applications, protocol, selectors
 from rooms.errors import NotFound
 from rooms.models import Room
 
 
 @ensure_csrf_cookie
 def room_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/room_list.html", {"rooms": Room.objects.all()})
+    return render(request, "web/room_list.html", {"rooms": selectors.room_list()})
 
 
 def _room_or_404(slug: str) -> Room:
     try:
-        return services.room_get(slug=slug)
+        return selectors.room_get(slug=slug)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
 
 
 def _facilitates(request: HttpRequest, room: Room) -> bool:
-    return request.user.is_authenticated and services.is_facilitator(user=request.user,
-                                                                     room=room)
+    return request.user.is_authenticated and selectors.is_facilitator(user=request.user,
+                                                                      room=room)
 
 
 @ensure_csrf_cookie
 def room_page(request: HttpRequest, slug: str) -> HttpResponse:
     room = _room_or_404(slug)
     return render(request, "web/room.html",
-                  {"room": room, "is_facilitator": _facilitates(request, room)})
+                  {"room": room, "is_facilitator": _facilitates(request, room),
+                   # The report form's reasons: the protocol's, as /protocol.js has them.
+                   "report_reasons": protocol.vocabulary()["report_reasons"]})
 
 
 @ensure_csrf_cookie
@@ -53,7 +55,8 @@ def room_console(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied("Only this circle's facilitators can open its console.")
     pending = (len(applications.applications_pending(actor=request.user, room=room))
                if room.access == Room.Access.APPLICATION else 0)
-    return render(request, "web/console.html", {"room": room, "pending_applications": pending})
+    return render(request, "web/console.html", {"room": room, "pending_applications": pending,
+                                                "limits": protocol.LIMITS})
 
 
 @ensure_csrf_cookie
@@ -87,10 +90,10 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "language": room.language,
             "is_rtl": room.is_rtl,
             "ephemeral": room.is_ephemeral,
-            # What services._expiry_for applies: the circle's hours, capped by the setting.
-            "hours": min(room.retention_hours, halqa["MAX_RETENTION_HOURS"]),
+            "hours": selectors.room_retention_hours(room=room),
         }
-        for room in Room.objects.only("title", "language", "retention", "retention_hours")
+        for room in selectors.room_list().only("title", "language", "retention",
+                                               "retention_hours")
     ]
     return render(request, "web/privacy.html", {"figures": figures, "circles": circles})
 

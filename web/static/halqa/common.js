@@ -8,18 +8,26 @@ export const interpolate = (fmt, args, named = false) =>
 export const ngettext = (one, many, n) =>
   (window.ngettext ? window.ngettext(one, many, n) : (n === 1 ? one : many));
 
-// --- close codes (rooms/protocol.py) ---------------------------------------------------------
-export const CLOSE = Object.freeze({
-  NOT_AUTHENTICATED: 4401,
-  BANNED: 4403,
-  ROOM_NOT_FOUND: 4404,
-  REMOVED: 4408,
-  DECLINED: 4409,
-  IDENTITY_ERASED: 4410,
-  SESSION_ENDED: 4411,
-  ROLE_CHANGED: 4412, // made or unmade a facilitator here: reconnect, in the new role
-  FLOODING: 4429,
-});
+// --- the protocol's vocabulary ----------------------------------------------------------------
+// Close codes, error and notice codes, frame types, report reasons and sources, access modes,
+// audit kinds and limits, labels in the page's language: rooms/protocol.py `vocabulary()`, served
+// as /protocol.js (loaded by base.html before any module). This page keeps no copy of its own.
+function deepFreeze(value) {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+if (!window.HALQA_PROTOCOL) throw new Error("Halqa: /protocol.js must load before common.js");
+export const PROTOCOL = deepFreeze(window.HALQA_PROTOCOL);
+
+/** The label of a value in one of the protocol's tables (report_reasons, access_modes…). */
+export const labelOf = (table, value) => PROTOCOL[table][value] ?? value;
+
+// Close codes by name: CLOSE.BANNED… (ROLE_CHANGED: made or unmade a facilitator here: reconnect,
+// in the new role).
+export const CLOSE = PROTOCOL.close_codes;
 
 // Closed on purpose by the server: reconnecting at once would only be refused again.
 export const FINAL_CLOSES = new Set([

@@ -4,8 +4,8 @@
 // channel. Safety: user text only through textContent, never as HTML.
 
 import {
-  CLOSE, FINAL_CLOSES, LiveSocket, closeReason, clockTime, el, interpolate, isFuture,
-  newClientId, ngettext, renderMessage, renderPinned, t, timeLeft,
+  CLOSE, FINAL_CLOSES, LiveSocket, PROTOCOL, closeReason, clockTime, el, interpolate, isFuture,
+  labelOf, newClientId, ngettext, renderMessage, renderPinned, t, timeLeft,
 } from "./common.js";
 
 const root = document.getElementById("console");
@@ -66,48 +66,13 @@ function show(panel) {
 }
 
 // --- labels --------------------------------------------------------------------------------
-const SOURCE_LABELS = {
-  participant: () => t("Reported by a participant"),
-  crisis: () => t("Crisis language spotted"),
-  help: () => t("Asked for help now"),
-};
-const REASON_LABELS = {
-  harassment: () => t("Harassment or unkindness"),
-  identifying: () => t("It identifies someone"),
-  crisis: () => t("Someone may be in danger"),
-  spam: () => t("Spam or advertising"),
-  other: () => t("Something else"),
-};
+// Report sources and reasons, access modes and audit kinds are labelled by the protocol's
+// vocabulary (labelOf, common.js), in this page's language: the server builds one console frame
+// for every facilitator, so a `label` in it may be in someone else's language.
 const RULE_LABELS = {
   pii: () => t("personal details"),
   blocked_words: () => t("blocked words"),
   flood: () => t("flooding"),
-};
-// Audit entries are labelled here from their `kind`, in this page's language: the server builds
-// one console frame for every facilitator, so its own `label` may be in someone else's language.
-const AUDIT_LABELS = {
-  identity_erased: () => t("An identity was erased at its owner's request"),
-  identity_expired: () => t("An unused identity was deleted"),
-  message_delete: () => t("Message deleted"),
-  member_warn: () => t("Warned"),
-  member_mute: () => t("Muted"),
-  member_unmute: () => t("Unmuted"),
-  member_remove: () => t("Removed from the session"),
-  member_ban: () => t("Banned"),
-  member_unban: () => t("Ban lifted"),
-  member_admit: () => t("Admitted from the waiting room"),
-  member_decline: () => t("Declined at the waiting room"),
-  room_lock: () => t("Circle locked"),
-  room_unlock: () => t("Circle unlocked"),
-  room_pause: () => t("Chat paused"),
-  room_resume: () => t("Chat resumed"),
-  room_open: () => t("Circle opened"),
-  room_close: () => t("Circle closed"),
-  room_slow_mode: () => t("Slow mode changed"),
-  message_pin: () => t("Message pinned"),
-  message_unpin: () => t("Message unpinned"),
-  session_end: () => t("Session ended"),
-  report_resolve: () => t("Report resolved"),
 };
 const label = (table, key) => (table[key] ? table[key]() : key);
 
@@ -262,7 +227,7 @@ function renderRoom(room) {
   state.room = room;
   const flags = [
     room.is_open ? t("open") : t("closed"),
-    room.access === "waiting_room" ? t("waiting room: you admit each arrival") : t("anyone may enter"),
+    labelOf("access_modes", room.access),
   ];
   if (room.locked) flags.push(t("locked: no new arrivals"));
   if (room.paused) flags.push(t("paused: participants can only read"));
@@ -369,8 +334,8 @@ function renderPeople() {
 function reportItem(report) {
   const li = el("li", { id: `report-${report.id}`, class: `report source-${report.source}`, tabindex: "-1" });
   li.append(el("p", { class: "report-head" },
-    el("strong", { text: label(SOURCE_LABELS, report.source) }),
-    report.source === "participant" ? ` · ${label(REASON_LABELS, report.reason)}` : "",
+    el("strong", { text: labelOf("report_sources", report.source) }),
+    report.source === "participant" ? ` · ${labelOf("report_reasons", report.reason)}` : "",
     " · ", el("time", { datetime: report.created_at, text: clockTime(report.created_at) })));
   if (report.alias) {
     li.append(el("p", {}, t("About:") + " ", el("strong", { dir: "auto", text: report.alias })));
@@ -420,7 +385,7 @@ function renderAudit(entries) {
   els.audit.replaceChildren(...entries.map((entry) => {
     const li = el("li", {},
       el("time", { datetime: entry.created_at, title: new Date(entry.created_at).toLocaleString(document.documentElement.lang), text: clockTime(entry.created_at) }),
-      " ", el("strong", { text: AUDIT_LABELS[entry.kind] ? AUDIT_LABELS[entry.kind]() : entry.label }),
+      " ", el("strong", { text: PROTOCOL.audit_kinds[entry.kind] ?? entry.label }),
       " · ", interpolate(t("by %s"), [entry.by]));
     if (entry.alias) li.append(" → ", el("span", { dir: "auto", text: entry.alias }));
     if (entry.detail) li.append(` · ${entry.detail}`);
@@ -562,7 +527,8 @@ els.togglePause.addEventListener("click", () => {
 });
 els.slowForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const seconds = Math.max(0, Math.min(3600, Math.round(Number(els.slowSeconds.value) || 0)));
+  const seconds = Math.max(0, Math.min(PROTOCOL.limits.MAX_SLOW_MODE_SECONDS,
+    Math.round(Number(els.slowSeconds.value) || 0)));
   moderate("room.slow_mode", { seconds }, t("set slow mode"));
 });
 els.unpin.addEventListener("click", () => moderate("message.pin", { message_id: null }, t("unpin")));

@@ -453,7 +453,7 @@ function onInput() {
 function openReport(message) {
   state.reporting = message.id;
   els.reportQuote.textContent = `${message.alias}: ${message.body}`;
-  els.reportReason.value = "harassment";
+  els.reportReason.selectedIndex = 0; // the protocol's first reason
   els.reportDialog.returnValue = "";
   els.reportDialog.showModal();
 }
