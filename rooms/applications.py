@@ -3,8 +3,9 @@
 Web pages, the REST API, the admin and the facilitators' page call these functions. A person
 applies to one date of a session (a short note and an e-mail address are optional); a
 facilitator approves or declines; an approved person gets a link that works once, for that date,
-and lets them in until the session ends. The note, the address and the invitation are deleted
-when the session ends (rooms.retention).
+and lets them in until the session ends. The note, the address and the invitation link are kept
+sealed with the master key (rooms.crypto.SEALED_FIELDS) and deleted when the session ends
+(rooms.retention).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from moderation.console import console_refresh_on_commit
 from moderation.models import Action
 from moderation.pipeline import sanitise_text
 from moderation.services import facilitator_check
@@ -103,6 +105,11 @@ def occurrence_get(*, session_id: int, day: date) -> Upcoming:
 
 
 # --- Applying ---------------------------------------------------------------------------------
+def _sealed(text: str) -> str:
+    """Sealed with the master key; nothing given stays empty."""
+    return crypto.seal(text) if text else ""
+
+
 def _contact(address: str) -> str:
     address = (address or "").strip()
     if not address:
@@ -134,12 +141,12 @@ def application_submit(*, user: User, session_id: int, day: date, note: str = ""
         # get_or_create settles two applications sent at once (the unique constraint).
         application, created = Application.objects.get_or_create(
             session=upcoming.session, occurrence_date=day, applicant=membership,
-            defaults={"note": text, "contact_email": address,
+            defaults={"note_sealed": _sealed(text), "contact_sealed": _sealed(address),
                       "ends_at": upcoming.occurrence.ends_at})
         if not created and application.status == Application.Status.PENDING:
-            application.note, application.contact_email = text, address
-            application.save(update_fields=["note", "contact_email"])
-        transaction.on_commit(lambda: rooms.console_send(room_id=room.pk))
+            application.note_sealed, application.contact_sealed = _sealed(text), _sealed(address)
+            application.save(update_fields=["note_sealed", "contact_sealed"])
+        console_refresh_on_commit(room_id=room.pk)
     return application
 
 
@@ -197,11 +204,11 @@ def application_decide(*, actor: User, application_id: int, approve: bool) -> Ap
             token = secrets.token_urlsafe(24)
             Invitation.objects.create(application=application, token_hash=_token_hash(token),
                                       token_sealed=crypto.seal(token))
-            if application.contact_email:
+            if application.contact_sealed:
                 transaction.on_commit(lambda: _invitation_email(application, token))
         events.broadcast_on_commit(events.member_group(application.applicant_id),
                                    protocol.notice_frame(code=code, detail=detail))
-        transaction.on_commit(lambda: rooms.console_send(room_id=room.pk))
+        console_refresh_on_commit(room_id=room.pk)
     return application
 
 

@@ -8,6 +8,10 @@ Destroying a session's key makes every copy of that session's rows unreadable: c
   expired; then the row goes.
 Master keys come from HALQA_MASTER_KEYS (several, newest first, for rotation); the embedded
 default keeps one in var/master_keys, outside git.
+
+Short texts kept apart from any session are sealed with the master key itself; SEALED_FIELDS
+lists every one of them, and `master_key_rotate` re-wraps every session key and re-seals every
+registered field with the newest master key.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import time
 from functools import cache as memoize
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
 
 KEY_CACHE_SECONDS = 60  # a destroyed key leaves every process's memory within this time
 
@@ -124,3 +131,87 @@ def ephemeral_key_get(*, session_id: int) -> str | None:
 def ephemeral_key_destroy(*, session_id: int) -> None:
     forget(cache.get(_cache_name(session_id)))
     cache.delete(_cache_name(session_id))
+
+
+# --- Rotation: everything the master keys protect -------------------------------------------
+# Every field holding text sealed with the master key, as (model label, field name). A new
+# `*_sealed` field must be listed here: tests/test_key_rotation.py fails otherwise, and
+# `master_key_rotate` would leave it behind on the old key.
+SEALED_FIELDS: tuple[tuple[str, str], ...] = (
+    ("moderation.Report", "snapshot_sealed"),
+    ("rooms.Invitation", "token_sealed"),
+    ("rooms.Application", "note_sealed"),
+    ("rooms.Application", "contact_sealed"),
+)
+UNREADABLE = "unreadable"  # in the counts: sealed or wrapped by a master key no longer listed
+BATCH = 500
+
+
+def sealed_fields_reseal() -> dict[str, int]:
+    """Re-seal every registered field with the newest master key, one transaction per field.
+    Returns how many values each field had re-sealed ("moderation.Report.snapshot_sealed": 3),
+    plus UNREADABLE: values no configured key opens, left as they are."""
+    counts: dict[str, int] = {UNREADABLE: 0}
+    for label, field in SEALED_FIELDS:
+        model = apps.get_model(label)
+        changed = []
+        with transaction.atomic():
+            for row in model.objects.select_for_update().exclude(**{field: ""}).only("pk", field):
+                try:
+                    setattr(row, field, reseal(getattr(row, field)))
+                except InvalidToken:
+                    counts[UNREADABLE] += 1
+                    continue
+                changed.append(row)
+            model.objects.bulk_update(changed, [field], batch_size=BATCH)
+        counts[f"{label}.{field}"] = len(changed)
+    return counts
+
+
+def session_keys_rewrap() -> dict[str, int]:
+    """Re-wrap every stored session key with the newest master key: on the rows of timed
+    circles, and in the cache for the open sessions of ephemeral circles. The session keys
+    themselves, and so the messages, are unchanged."""
+    session_model = apps.get_model("rooms", "Session")
+    counts = {"session_keys": 0, "ephemeral_session_keys": 0, UNREADABLE: 0}
+    with transaction.atomic():
+        changed = []
+        for session in (session_model.objects.select_for_update().exclude(wrapped_key="")
+                        .only("pk", "wrapped_key")):
+            try:
+                session.wrapped_key = session_key_rewrap(session.wrapped_key)
+            except InvalidToken:
+                counts[UNREADABLE] += 1
+                continue
+            changed.append(session)
+        session_model.objects.bulk_update(changed, ["wrapped_key"], batch_size=BATCH)
+        counts["session_keys"] = len(changed)
+    lifetime = settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600
+    with transaction.atomic():
+        # The row lock keeps `session_end` from destroying a key between our read and our
+        # write (which would put it back); a session ended meanwhile is not open any more.
+        for session_id, started_at in (session_model.objects.select_for_update()
+                                       .filter(wrapped_key="", ended_at__isnull=True)
+                                       .values_list("id", "started_at")):
+            wrapped = ephemeral_key_get(session_id=session_id)
+            if not wrapped:
+                continue
+            try:
+                rewrapped = session_key_rewrap(wrapped)
+            except InvalidToken:
+                counts[UNREADABLE] += 1
+                continue
+            # The key keeps the lifetime it had left (it was put with the full one at start).
+            left = lifetime - int((timezone.now() - started_at).total_seconds())
+            ephemeral_key_put(session_id=session_id, wrapped_key=rewrapped, seconds=max(left, 1))
+            counts["ephemeral_session_keys"] += 1
+    return counts
+
+
+def master_key_rotate() -> dict[str, int]:
+    """Move everything the master keys protect onto the first key of HALQA_MASTER_KEYS: every
+    session key and every sealed field. Afterwards the older keys can be removed."""
+    keys = session_keys_rewrap()
+    sealed = sealed_fields_reseal()
+    return {**keys, **sealed, UNREADABLE: keys[UNREADABLE] + sealed[UNREADABLE]}
+

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from rooms import crypto
+
 
 class Language(models.TextChoices):
     ARABIC = "ar", _("Arabic")
@@ -350,11 +352,10 @@ class Application(models.Model):
     ends_at = models.DateTimeField(_("session ends at"), db_index=True)
     applicant = models.ForeignKey(Membership, on_delete=models.CASCADE,
                                   related_name="applications", verbose_name=_("applicant"))
-    note = models.CharField(_("note"), max_length=500, blank=True)
-    contact_email = models.EmailField(
-        _("contact address"), blank=True,
-        help_text=_("Only when the person asked for the invitation by e-mail."),
-    )
+    # Both sealed with the master key (rooms.crypto.SEALED_FIELDS); empty when not given. The
+    # address is only there when the person asked for the invitation by e-mail.
+    note_sealed = models.TextField(blank=True)
+    contact_sealed = models.TextField(blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.PENDING)
     created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
@@ -371,6 +372,14 @@ class Application(models.Model):
 
     def __str__(self) -> str:  # never the note or the address
         return f"application {self.pk}"
+
+    @property
+    def note(self) -> str:
+        return crypto.unseal(self.note_sealed) or ""
+
+    @property
+    def contact_email(self) -> str:
+        return crypto.unseal(self.contact_sealed) or ""
 
 
 class Invitation(models.Model):
