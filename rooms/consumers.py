@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts.services import identity_touch
-from moderation import console
+from moderation import console, support
 from moderation import services as moderation
-from rooms import events, protocol, selectors, services
+from rooms import events, hub, protocol, selectors, services
 from rooms.errors import NotFound, ServiceError
 from rooms.models import Membership
 
@@ -46,6 +46,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     waiting = False  # in a waiting room, until a facilitator admits this alias
     join_error: ServiceError | None = None
     history_ids: frozenset[int] = frozenset()
+    early: list[dict[str, Any]] | None = None  # circle events held back until the welcome
     last_typing = 0.0
     last_touch = 0.0
 
@@ -104,10 +105,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.membership is None:
             return
+        room_id = self.membership.room_id
+        await self._hub().detach(room_id, self)
         if self.joined or self.waiting:
             await database_sync_to_async(services.presence_leave)(channel_name=self.channel_name)
-        room_id = self.membership.room_id
-        for group in (events.room_group(room_id), events.staff_group(room_id),
+        for group in (events.staff_group(room_id),
                       events.waiting_group(room_id), events.member_group(self.membership.pk),
                       events.user_group(self.membership.user_id)):
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -125,22 +127,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
         ))
         return None
 
+    def _hub(self) -> hub.Hub:
+        return hub.hub_for(self.channel_layer_alias)
+
     async def _join(self) -> bool:
-        """Enter the live circle: group first, then presence, then history, so nothing is lost.
+        """Enter the live circle: the hub first, then presence, then history, so nothing is
+        lost. Circle events that arrive before the welcome wait for it (`hub_event`).
 
         In a waiting-room circle an alias not yet admitted waits instead (welcome with
         `waiting: true`); `member_admitted` brings it in when a facilitator admits it.
         """
         assert self.membership is not None
         room_id = self.membership.room_id
-        group = events.room_group(room_id)
-        await self.channel_layer.group_add(group, self.channel_name)
+        self.early = []
+        await self._hub().attach(room_id, self)
         try:
             entered = await database_sync_to_async(services.presence_enter)(
                 membership=self.membership, channel_name=self.channel_name
             )
         except ServiceError as exc:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self._hub().detach(room_id, self)
+            self.early = None
             self.join_error = exc
             return False
         self.membership = await database_sync_to_async(selectors.membership_fresh)(
@@ -148,7 +155,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.last_touch = time.monotonic()
         self.join_error = None
         if not entered:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self._hub().detach(room_id, self)
+            self.early = None
             await self.channel_layer.group_add(events.waiting_group(room_id), self.channel_name)
             self.waiting = True
             await self._send_welcome(joined=False)
@@ -159,8 +167,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(events.staff_group(room_id), self.channel_name)
         self.joined = True
         welcome = await self._send_welcome(joined=True)
-        # Live events queued while the history was read may repeat it: drop those once.
+        # Live events that came while the history was read may repeat it: drop those once.
         self.history_ids = frozenset(message["id"] for message in welcome["history"])
+        await self._release_held()
         if self.membership.is_facilitator:
             await self.send_frame(await database_sync_to_async(console.console_frame)(
                 room_id=room_id))
@@ -184,6 +193,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame(protocol.error_frame(code=exc.code, detail=exc.detail))
             return
         ref = getattr(frame, "client_id", None) or getattr(frame, "ref", None)
+        # Circle events caused by this frame reach this socket after its answer (the ack
+        # before the echo, moderate.ack before the session closes), as they always have.
+        holding = self.early is None and frame.type not in (protocol.PING, protocol.TYPING)
+        if holding:
+            self.early = []
         try:
             with translation.override(self.lang):
                 await self._handlers[frame.type](self, frame)
@@ -196,6 +210,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             with translation.override(self.lang):  # out here, the server's default language
                 detail = _("Something went wrong on our side. Please retry.")
             await self.send_frame(protocol.error_frame(code="internal", detail=detail, ref=ref))
+        finally:
+            if holding:
+                await self._release_held()
+
+    async def _release_held(self) -> None:
+        held, self.early = self.early or [], None
+        for event in held:
+            await self.hub_event(event)
 
     async def on_rules_accept(self, frame: protocol.ClientFrame) -> None:
         self.membership = await database_sync_to_async(services.rules_accept)(
@@ -225,9 +247,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         now = time.monotonic()
         if self.joined and now - self.last_typing >= TYPING_EVERY:
             self.last_typing = now
-            await services.typing_announce(
-                room_id=self.membership.room_id, alias=self.membership.alias
-            )
+            services.typing_announce(room_id=self.membership.room_id,
+                                     alias=self.membership.alias)
 
     async def on_ping(self, frame: protocol.ClientFrame) -> None:
         await self.send_frame(protocol.pong_frame())
@@ -264,6 +285,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(moderation.staff_say)(
             actor=self.scope["user"], room=self.membership.room, body=frame.body)
 
+    async def on_support(self, frame: protocol.Request) -> None:
+        """Private support (support.*): the service decides who may read or write."""
+        result = await database_sync_to_async(support.support_perform)(
+            user=self.scope["user"], room=self.membership.room, request=frame.type,
+            params=frame.params)
+        notice = result.pop("notice", None)
+        await self.send_frame(protocol.duty_ack_frame(request=frame.type, ref=frame.ref,
+                                                      result=result))
+        if frame.type == protocol.SUPPORT_SYNC:
+            await self.send_frame(protocol.support_state_frame(result["conversations"]))
+        if notice is not None:
+            await self.send_frame(notice)
+
     _handlers = {
         protocol.RULES_ACCEPT: on_rules_accept,
         protocol.JOIN: on_join,
@@ -274,9 +308,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
         protocol.REPORT: on_report,
         protocol.HELP_REQUEST: on_help_request,
         protocol.STAFF_SAY: on_staff_say,
+        **dict.fromkeys(protocol.SUPPORT_REQUESTS, on_support),
     }
 
     # --- outgoing -----------------------------------------------------------------------------
+    async def hub_event(self, event: dict[str, Any]) -> None:
+        """A circle event from the fan-out hub (rooms.hub), in the order it was published."""
+        if self.early is not None:  # joining: after the welcome, not before
+            self.early.append(event)
+            return
+        kind = event["type"]
+        if kind == events.RELAY:
+            if event.get("message_id") not in self.history_ids:
+                await self.send(text_data=event["text"])
+        elif kind == events.LOCALIZED:
+            await self.frame_localized(event)
+        elif kind == events.CLOSE_SOCKETS:
+            await self.sockets_close(event)
+
     async def frame_relay(self, event: dict[str, Any]) -> None:
         """A pre-encoded frame from rooms.events: forward it as it is."""
         if event.get("message_id") in self.history_ids:
@@ -298,6 +347,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if "notice" in event:
             await self.send_frame(self._localized(event["notice"]))
         self.joined = self.waiting = False
+        if self.membership is not None:
+            await self._hub().detach(self.membership.room_id, self)
         await self.close(code=event["code"])
 
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None,

@@ -10,6 +10,7 @@ reader's language (`frame.localized`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -18,7 +19,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
-from rooms import protocol
+from rooms import hub, protocol
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,16 @@ def localized_event(*, code: str, params: dict[str, Any] | None = None,
     return {"type": LOCALIZED, "frame_type": frame_type, "code": code, "params": params or {}}
 
 
+_ROOM_GROUP = re.compile(r"room\.(\d+)")
+
+
 def _send(group: str, event: dict[str, Any]) -> None:
+    """A circle's own group goes through the fan-out hub (one publish per process); the groups
+    of one person or of the facilitators stay on the channel layer."""
+    whole_circle = _ROOM_GROUP.fullmatch(group)
+    if whole_circle:
+        hub.publish(int(whole_circle.group(1)), event)
+        return
     try:
         async_to_sync(get_channel_layer().group_send)(group, event)
     except Exception:  # the write is committed; a lost broadcast is repaired by resume
@@ -140,6 +150,6 @@ def close_sockets_on_commit(group: str, *, code: int, notice: dict[str, Any] | N
     transaction.on_commit(lambda: _send(group, event))
 
 
-async def broadcast_now(group: str, frame: dict[str, Any], **meta: Any) -> None:
-    """For events that write nothing (typing), sent straight from the event loop."""
-    await get_channel_layer().group_send(group, relay_event(frame, **meta))
+def broadcast_now(room_id: int, frame: dict[str, Any]) -> None:
+    """For circle events that write nothing (typing), sent straight from the event loop."""
+    hub.publish(room_id, relay_event(frame))

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from moderation import care
 from rooms import crypto, protocol
 from rooms.errors import NotFound
 from rooms.models import Membership, Message, Presence, Room, Session
@@ -50,9 +51,28 @@ def is_facilitator(*, user: User, room: Room) -> bool:
     return user.is_halqa_admin or room.facilitators.filter(pk=user.pk).exists()
 
 
+def invitation_holds(*, user: User, room: Room) -> bool:
+    """Whether this identity entered a circle by application with an invitation still valid
+    (until the end of its session)."""
+    return Membership.objects.filter(
+        user=user, room=room, admission=Membership.Admission.ADMITTED,
+        admitted_until__gt=timezone.now()).exists()
+
+
+def rooms_facilitated(*, user: User) -> QuerySet[Room]:
+    """The circles this identity facilitates: all of them for an admin."""
+    if user.is_halqa_admin:
+        return Room.objects.all()
+    return user.facilitated_rooms.all()
+
+
 def membership_fresh(*, membership_id: int) -> Membership:
-    """A membership read now, with its circle and identity: decisions use the current state."""
-    return Membership.objects.select_related("room", "user").get(pk=membership_id)
+    """A membership read now, with its circle and identity: decisions use the current state.
+    `seated` says in the same query whether one of its sockets is present in the circle."""
+    return (Membership.objects.select_related("room", "user")
+            .annotate(seated=Exists(Presence.objects.filter(
+                membership=OuterRef("pk"), seen_at__gte=presence_cutoff(), waiting=False)))
+            .get(pk=membership_id))
 
 
 def membership_by_alias(*, room: Room, alias: str) -> Membership | None:
@@ -88,7 +108,11 @@ def facilitator_present(*, room_id: int) -> bool:
 
 
 def seat_held(*, membership: Membership) -> bool:
-    """Whether this alias already counts as present in its circle (one of its sockets is in)."""
+    """Whether this alias already counts as present in its circle (one of its sockets is in);
+    read with the membership when it came from `membership_fresh`."""
+    seated = getattr(membership, "seated", None)
+    if seated is not None:
+        return seated
     return presence_live(room_id=membership.room_id).filter(membership=membership).exists()
 
 
@@ -191,7 +215,11 @@ def room_snapshot(*, room: Room, with_pinned: bool = True) -> dict[str, Any]:
         "dir": "rtl" if room.is_rtl else "ltr", "capacity": room.capacity,
         "is_open": room.is_open, "access": room.access, "locked": room.is_locked,
         "paused": room.is_paused, "slow_mode_seconds": room.slow_mode_seconds,
+        "max_message_length": room.max_message_length,
         "pinned": _pinned_payload(room) if with_pinned else None,
+        # Who can help now, true at this moment (moderation.care): present, on_duty or none.
+        "care": care.care_status(room=room,
+                                 facilitator_present=facilitator_present(room_id=room.pk)),
     }
 
 

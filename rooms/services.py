@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
 from moderation import crisis, house_rules
 from moderation.console import console_refresh_on_commit
+from moderation.models import SupportMessage
 from rooms import crypto, events, protocol, selectors
 from rooms.errors import Conflict, Forbidden, ServiceError
 from rooms.models import Membership, Message, Presence, Room, Session
@@ -48,12 +49,29 @@ def _not_admitted() -> Forbidden:
 
 # --- Memberships ------------------------------------------------------------------------------
 def _alias_for(*, user: User, room: Room, attempt: int) -> str:
-    # A fresh alias per circle by default, so two circles cannot link one person.
-    if (user.same_alias_everywhere or not user.is_pseudonymous) and attempt == 0:
-        return user.display_name
+    # A fresh alias per circle by default, so two circles cannot link one person. Staff show
+    # under the display name they set (accounts.services.staff_display_name_set), never under
+    # their login name: without one, they get a made-up alias like anyone.
+    if (user.same_alias_everywhere or not user.is_pseudonymous) and user.pseudonym \
+            and attempt == 0:
+        return user.pseudonym
     if attempt >= 3:
         return pseudonym_generate(language=room.language, suffix=True)
     return pseudonym_generate(language=room.language)
+
+
+def _alias_replace(*, membership: Membership, user: User, room: Room) -> None:
+    """A staff alias made before staff had display names was their login name: give it the
+    display name, or a made-up alias, the first time they come back."""
+    for attempt in range(8):
+        alias = _alias_for(user=user, room=room, attempt=attempt)
+        try:
+            with transaction.atomic():
+                Membership.objects.filter(pk=membership.pk).update(alias=alias)
+        except IntegrityError:
+            continue
+        membership.alias = alias
+        return
 
 
 def membership_ensure(*, user: User, room: Room) -> Membership:
@@ -65,6 +83,8 @@ def membership_ensure(*, user: User, room: Room) -> Membership:
         if membership.role != role:  # assigned or unassigned since last time
             membership.role = role
             membership.save(update_fields=["role"])
+        if not user.is_pseudonymous and membership.alias == user.username:
+            _alias_replace(membership=membership, user=user, room=room)  # a login name, shown
         membership.room = room
         return membership
     for attempt in range(8):
@@ -293,6 +313,8 @@ def session_end(*, session: Session) -> int:
                 room_id=session.room_id,
                 ids=list(Message.objects.filter(session=session).values_list("id", flat=True)),
             )
+            # Private support messages under this key go with it (moderation.support).
+            SupportMessage.objects.filter(session=session).delete()
             transaction.on_commit(lambda: crypto.ephemeral_key_destroy(session_id=session.pk))
     return deleted
 
@@ -307,12 +329,14 @@ class MessagePosted:
     notices: list[dict[str, Any]] = field(default_factory=list)
 
 
-def message_delete_many(*, room_id: int, ids: list[int]) -> int:
-    """Delete messages for real and take them off every connected screen."""
+def message_delete_many(*, room_id: int, ids: list[int], by: str = "") -> int:
+    """Delete messages for real and take them off every connected screen (`by`: who decided,
+    "facilitator" or nobody in particular: expiry, erasure)."""
     if not ids:
         return 0
     deleted, _detail = Message.objects.filter(pk__in=ids).delete()
-    events.broadcast_on_commit(events.room_group(room_id), protocol.messages_deleted_frame(ids))
+    events.broadcast_on_commit(events.room_group(room_id),
+                               protocol.messages_deleted_frame(ids, by=by))
     return deleted
 
 
@@ -353,44 +377,61 @@ def _duplicate(membership: Membership, client_id: str) -> MessagePosted | None:
         message=message, author=membership, body=text))
 
 
+def _message_insert(*, room: Room, session: Session, author: Membership, client_id: str,
+                    text: str) -> Message | None:
+    """Store one message, or nothing when this alias already stored this client_id (a retry):
+    one statement, the unique constraint deciding, so no lookup precedes the common case."""
+    message = Message(room=room, session=session, author=author, client_id=client_id,
+                      body_encrypted=crypto.encrypt(
+                          wrapped_key=selectors.session_wrapped_key(session), text=text),
+                      created_at=timezone.now(), expires_at=selectors.message_expiry(room=room))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Message._meta.db_table} "  # names from the model, never user text
+            "(room_id, session_id, author_id, client_id, body_encrypted, created_at, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id",
+            [room.pk, session.pk, author.pk, client_id, message.body_encrypted,
+             connection.ops.adapt_datetimefield_value(message.created_at),
+             connection.ops.adapt_datetimefield_value(message.expires_at)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message.pk = row[0]
+    return message
+
+
 def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePosted:
     """Run the house rules over a message, store it once, then broadcast it to the circle.
 
     Who may post is decided here, from the current state, whichever edge called: in the circle
     (`participation_check`), allowed to speak (`speak_check`). A retried `client_id` returns the
-    stored message before the rules run, so a retry is never refused or counted against the
-    flood limit; the unique constraint settles a race between two sockets. The message, the
-    crisis follow-up and the rule-breach counts are one transaction; a refused message keeps
-    its breach counts and crisis alert, and its author gets the refusal.
+    stored message (the insert's unique constraint says so; a retry the rules would now refuse,
+    say for flooding, still gets its stored message). The message, the crisis follow-up and the
+    rule-breach counts are one transaction; a refused message keeps its breach counts and
+    crisis alert, and its author gets the refusal. In the common case that is three SQL
+    statements: the membership (with its seat), the circle's open session, the insert.
     """
     membership = selectors.membership_fresh(membership_id=membership_id)
     room = membership.room
     participation_check(membership=membership, room=room)
     speak_check(membership=membership, room=room)
-    existing = _duplicate(membership, client_id)
-    if existing is not None:
-        return existing
 
     message: Message | None = None
     with transaction.atomic():
         verdict = house_rules.house_rules_apply(membership=membership, body=body)
         if verdict.error is None:
-            try:
-                with transaction.atomic():
-                    _room_write_lock(room.pk)
-                    session = session_current(room=room)
-                    message = Message.objects.create(
-                        room=room, session=session, author=membership, client_id=client_id,
-                        body_encrypted=crypto.encrypt(
-                            wrapped_key=selectors.session_wrapped_key(session),
-                            text=verdict.outcome.text),
-                        expires_at=selectors.message_expiry(room=room),
-                    )
-            except IntegrityError:  # the same client_id raced in from another socket
-                raced = _duplicate(membership, client_id)
-                if raced is None:
-                    raise
-                return raced
+            _room_write_lock(room.pk)
+            session = session_current(room=room)
+            message = _message_insert(room=room, session=session, author=membership,
+                                      client_id=client_id, text=verdict.outcome.text)
+            if message is None:
+                duplicate = _duplicate(membership, client_id)
+                if duplicate is None:  # stored, then expired: the client may send it anew
+                    raise Conflict("duplicate_client_id",
+                                   _("That message was already sent. Send it again with a new "
+                                     "id."))
+                return duplicate
             payload = selectors.message_payload(message=message, author=membership,
                                                 body=verdict.outcome.text)
             events.broadcast_on_commit(events.room_group(room.pk),
@@ -400,6 +441,9 @@ def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePos
                                             message_id=message.pk if message else None)
                      if verdict.crisis else [])
     if verdict.error is not None:
+        retried = _duplicate(membership, client_id)
+        if retried is not None:
+            return retried
         _with_notices(verdict.error, help_card)
         raise verdict.error
     assert message is not None
@@ -414,7 +458,7 @@ def _with_notices(error: ServiceError, notices: list[dict[str, Any]]) -> None:
         error.extra["notices"] = notices
 
 
-async def typing_announce(*, room_id: int, alias: str) -> None:
+def typing_announce(*, room_id: int, alias: str) -> None:
     """Someone is typing: a passing signal, never stored (the socket sends it only once it has
     joined)."""
-    await events.broadcast_now(events.room_group(room_id), protocol.typing_frame(alias=alias))
+    events.broadcast_now(room_id, protocol.typing_frame(alias=alias))

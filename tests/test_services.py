@@ -174,3 +174,22 @@ def test_ending_an_ephemeral_session_deletes_its_messages():
     posted = services.message_post(membership_id=author.pk, body="only now", client_id="s1")
     services.session_end(session=posted.message.session)
     assert not Message.objects.filter(pk=posted.message.pk).exists()
+
+
+def test_a_stored_message_costs_three_sql_statements(room, identity):
+    """The lean write path, in one transaction: the membership with its seat, the open
+    session, the insert (transaction control statements aside)."""
+    member = services.membership_ensure(user=identity(), room=room)
+    services.rules_accept(membership=member)
+    services.presence_enter(membership=member, channel_name="test.lean")
+    services.message_post(membership_id=member.pk, body="warm-up", client_id="w")  # session
+    with CaptureQueriesContext(connection) as queries:
+        posted = services.message_post(membership_id=member.pk, body="hello", client_id="c1")
+    statements = [q["sql"] for q in queries.captured_queries
+                  if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 3, statements
+    assert not posted.duplicate
+    again = services.message_post(membership_id=member.pk, body="hello", client_id="c1")
+    assert again.duplicate and again.message.pk == posted.message.pk
+    assert [m["body"] for m in selectors.message_history(room_id=room.pk).messages] == [
+        "warm-up", "hello"]
