@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.conf import settings
+from django.contrib.auth import login, logout, update_session_auth_hash
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -72,11 +73,20 @@ class MeView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
-        """Forget me: erase this identity and everything it wrote, at once."""
+        """Forget me: erase this identity and everything it wrote, at once. The browser forgets
+        it too: signed out, its language cookie deleted, and (where the browser honours
+        `Clear-Site-Data`) this site's local storage emptied; the page's script empties the
+        `halqa.*` keys itself as well."""
         user = request.user
         logout(request._request)
         services.identity_erase(user=user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH,
+                               domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                               samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        # Not "cookies": that one would clear every cookie of the parent domain as well.
+        response["Clear-Site-Data"] = '"storage"'
+        return response
 
 
 class PassphraseView(APIView):
@@ -91,6 +101,8 @@ class PassphraseView(APIView):
         services.identity_set_passphrase(
             user=request.user, passphrase=data.validated_data["passphrase"]
         )
+        # The session's hash follows the new password hash: this browser stays signed in.
+        update_session_auth_hash(request._request, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

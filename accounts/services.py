@@ -9,18 +9,22 @@ from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
-from moderation.models import Action, Report
+from moderation import care
+from moderation.models import Action, Report, SupportConversation, SupportMessage
 from rooms import events, protocol
 from rooms import services as rooms_services
-from rooms.errors import Invalid, RateLimited
+from rooms.errors import Conflict, Forbidden, Invalid, RateLimited
 from rooms.models import Membership, Message, Presence
 
 LOGIN_ATTEMPTS_PER_HOUR = 10
+# What the audit trail shows, after "Forget me", where an erased identity's alias was.
+ERASED_ALIAS = "—"
 
 
 def identity_create_anonymous(*, language: str = "en") -> User:
@@ -71,6 +75,7 @@ def identity_authenticate(*, pseudonym: str, passphrase: str) -> User:
         cache.set(key, attempts + 1, 3600)
         raise Invalid("bad_credentials", _("That pseudonym and passphrase do not match."))
     cache.delete(key)
+    identity_touch(user=user)  # signing in is using the identity
     return user
 
 
@@ -82,31 +87,106 @@ def identity_touch(*, user: User) -> None:
         user.last_active_on = today
 
 
+def _audit_unname(*, room_id: int, alias: str) -> int:
+    """Audit entries of one circle that name this alias: the alias becomes `ERASED_ALIAS`, and
+    the free-text reason of an entry about them goes. The kind, detail and time stay."""
+    if not alias:
+        return 0
+    entries = Action.objects.filter(room_id=room_id)
+    changed = entries.filter(target_alias=alias).update(target_alias=ERASED_ALIAS, reason="")
+    return changed + entries.filter(actor_alias=alias).update(actor_alias=ERASED_ALIAS)
+
+
+def _erasure_record(*, kind: str, room_ids: list[int]) -> None:
+    """One unnamed audit entry per circle, all at the same minute, so nothing in them (not the
+    second they were written) tells which circles' entries came from the same person."""
+    entries = [Action.objects.create(room_id=room_id, kind=kind) for room_id in room_ids]
+    if not entries:  # a circle-less entry: the erasure is still counted, for admins
+        entries = [Action.objects.create(kind=kind)]
+    minute = timezone.now().replace(second=0, microsecond=0)
+    Action.objects.filter(pk__in=[entry.pk for entry in entries]).update(created_at=minute)
+
+
 def identity_erase(*, user: User, kind: str = Action.Kind.IDENTITY_ERASED) -> None:
-    """Forget an identity at once: every message it wrote (off every screen, live), every
-    membership and alias, then the identity itself. The audit trail counts the erasure in each
-    circle without naming anyone."""
+    """Forget an identity at once: every message it wrote (off every screen, live), reports
+    about it, every membership and alias, then the identity itself. Audit entries and reports
+    that named one of its aliases keep `ERASED_ALIAS` (or nothing) instead, without the reasons
+    written about it. An unnamed note of the erasure, at the minute, goes to the circles where
+    this changed something others see (a message or report of theirs gone, an entry unnamed)."""
     with transaction.atomic():
         memberships = list(Membership.objects.filter(user=user)
                            .values_list("id", "room_id", "alias"))
         present_in = set(Presence.objects.filter(membership__user=user)
                          .values_list("room_id", flat=True))
+        changed_in: list[int] = []
         for membership_id, room_id, alias in memberships:
             ids = list(Message.objects.filter(author_id=membership_id)
                        .values_list("id", flat=True))
             rooms_services.message_delete_many(room_id=room_id, ids=ids)
-            # Reports about what they wrote (with its sealed copy) go too; reports they made
-            # stay for the facilitators, no longer naming them.
-            Report.objects.filter(room_id=room_id, target_alias=alias).delete()
-            Report.objects.filter(room_id=room_id, reporter_alias=alias).update(reporter_alias="")
-            Action.objects.create(room_id=room_id, kind=kind)
-        if not memberships:
-            Action.objects.create(kind=kind)
+            # Reports about what they wrote (with its sealed copy) go too; reports they made or
+            # resolved stay for the facilitators, no longer naming them.
+            reports = Report.objects.filter(room_id=room_id)
+            changed = reports.filter(target_alias=alias).delete()[0]
+            changed += reports.filter(reporter_alias=alias).update(reporter_alias="")
+            changed += reports.filter(resolved_by_alias=alias).update(resolved_by_alias="")
+            changed += _audit_unname(room_id=room_id, alias=alias)
+            if ids or changed:
+                changed_in.append(room_id)
+        # Their private support conversations, on both sides, with every message: the other
+        # party's panel closes at once.
+        for conversation in SupportConversation.objects.filter(
+                Q(participant__user=user) | Q(facilitator__user=user), ended_at__isnull=True):
+            ended = protocol.support_ended_frame(conversation_id=conversation.pk, by="")
+            for group in (events.member_group(conversation.participant_id),
+                          events.member_group(conversation.facilitator_id),
+                          care.duty_group(conversation.facilitator.user_id)):
+                events.broadcast_on_commit(group, ended)
+        SupportMessage.objects.filter(Q(conversation__participant__user=user)
+                                      | Q(conversation__facilitator__user=user)
+                                      | Q(author__user=user)).delete()
+        SupportConversation.objects.filter(Q(participant__user=user)
+                                           | Q(facilitator__user=user)).delete()
+        # What they did as an actor without an alias in that circle (an admin, say).
+        Action.objects.filter(actor=user).update(actor_alias=ERASED_ALIAS)
+        _erasure_record(kind=kind, room_ids=changed_in)
         events.close_sockets_on_commit(
             events.user_group(user.pk), code=protocol.CLOSE_IDENTITY_ERASED,
-            frame=protocol.notice_frame(code="identity_erased",
-                                        detail=_("Your identity and messages are erased.")),
+            notice=events.localized_event(code="identity_erased"),
         )
         user.delete()
         for room_id in present_in:
             rooms_services.presence_broadcast_on_commit(room_id=room_id)
+
+
+# --- Staff: the name they show in circles ------------------------------------------------------
+DISPLAY_NAME_CHARS = (2, 40)
+
+
+def staff_display_name_set(*, user: User, name: str) -> User:
+    """The name a facilitator or admin shows in the circles they enter, instead of a made-up
+    alias: never their login name. Their aliases in circles they already entered follow (where
+    nobody else there uses that name)."""
+    if not getattr(user, "is_facilitator", False) or user.is_pseudonymous:
+        raise Forbidden("not_facilitator", _("Only facilitators and admins set a display name."))
+    name = " ".join("".join(ch for ch in name if ch.isprintable()).split())
+    shortest, longest = DISPLAY_NAME_CHARS
+    if not shortest <= len(name) <= longest:
+        raise Invalid("invalid_display_name",
+                      _("Choose a display name of %(shortest)d to %(longest)d characters.")
+                      % {"shortest": shortest, "longest": longest})
+    if name.casefold() == user.username.casefold():
+        raise Invalid("invalid_display_name",
+                      _("Choose a name other than your login name: people in the circles "
+                        "see it."))
+    with transaction.atomic():
+        if User.objects.filter(pseudonym__iexact=name).exclude(pk=user.pk).exists():
+            raise Conflict("display_name_taken",
+                           _("Someone already uses this name. Please choose another."))
+        user.pseudonym = name
+        user.save(update_fields=["pseudonym"])
+        for membership in Membership.objects.filter(user=user):
+            taken = (Membership.objects.filter(room_id=membership.room_id, alias=name)
+                     .exclude(pk=membership.pk).exists())
+            if not taken:
+                Membership.objects.filter(pk=membership.pk).update(alias=name)
+    return user

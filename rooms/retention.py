@@ -11,13 +11,25 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.models import Session as BrowserSession
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.services import identity_erase
+from moderation.models import (
+    Action,
+    DutyShift,
+    Report,
+    ResponseTime,
+    RuleBreach,
+    SupportConversation,
+    SupportMessage,
+)
 from rooms import crypto, services
-from rooms.models import Message, Presence, Session
+from rooms.models import Application, Invitation, Membership, Message, Presence, Room, Session
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +37,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PurgeReport:
     messages: int = 0
+    support_messages: int = 0
     sessions_ended: int = 0
     keys_destroyed: int = 0
     identities: int = 0
@@ -33,6 +46,7 @@ class PurgeReport:
     reports: int = 0
     applications: int = 0
     audit_entries: int = 0
+    response_times: int = 0
     admin_log_entries: int = 0
 
     def __str__(self) -> str:
@@ -54,6 +68,14 @@ def _expired_messages(*, now: datetime, batch: int) -> int:
                 total += services.message_delete_many(room_id=room_id, ids=ids)
 
 
+def _expired_support(*, now: datetime, batch: int) -> int:
+    """Private conversations keep their circle's retention: each message goes when it
+    expires, and the conversation row (who talked to whom) when its last message would."""
+    total = _in_batches(SupportMessage.objects.filter(expires_at__lte=now), batch=batch)
+    return total + _in_batches(SupportConversation.objects.filter(expires_at__lte=now),
+                               batch=batch)
+
+
 def _idle_ephemeral_sessions(*, now: datetime) -> int:
     """Ephemeral sessions nobody is in any more (a server died before the last goodbye)."""
     cutoff = now - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"])
@@ -72,7 +94,8 @@ def _spent_keys(*, now: datetime) -> int:
     # A timed circle's open session that is past its key age ends here too.
     Session.objects.filter(ended_at__isnull=True, room__retention="timed",
                            started_at__lt=now - key_age).update(ended_at=now)
-    spent = list(Session.objects.filter(ended_at__isnull=False, messages__isnull=True)
+    spent = list(Session.objects.filter(ended_at__isnull=False, messages__isnull=True,
+                                        support_messages__isnull=True)
                  .values_list("id", "wrapped_key"))
     if spent:
         Session.objects.filter(pk__in=[session_id for session_id, _key in spent]).delete()
@@ -82,10 +105,6 @@ def _spent_keys(*, now: datetime) -> int:
 
 
 def _stale_identities(*, now: datetime) -> int:
-    from accounts.models import User
-    from accounts.services import identity_erase
-    from moderation.models import Action
-
     cutoff = timezone.localdate(now) - timedelta(days=settings.HALQA["STALE_IDENTITY_DAYS"])
     stale = User.objects.filter(is_pseudonymous=True, last_active_on__lt=cutoff)
     count = 0
@@ -111,8 +130,6 @@ def _old_reports(*, now: datetime, batch: int) -> int:
     """Reports hold a sealed copy of the reported text and two aliases. A resolved report goes
     `REPORT_GRACE_HOURS` after it was resolved; one nobody resolved goes when it is as old as the
     longest a message may be kept, so its snapshot never outlives the message it copies."""
-    from moderation.models import Report
-
     grace = now - timedelta(hours=settings.HALQA["REPORT_GRACE_HOURS"])
     oldest = now - timedelta(hours=settings.HALQA["MAX_RETENTION_HOURS"])
     # Without a resolution time a report counts as open, whatever its status says.
@@ -124,25 +141,73 @@ def _old_reports(*, now: datetime, batch: int) -> int:
 def _past_applications(*, now: datetime, batch: int) -> int:
     """An application (its note, its contact address) and its invitation go when the session it
     was for ends."""
-    from rooms.models import Application
-
     return _in_batches(Application.objects.filter(ends_at__lte=now), batch=batch)
 
 
 def _old_audit_entries(*, now: datetime, batch: int) -> int:
-    from moderation.models import Action
-
     cutoff = now - timedelta(days=settings.HALQA["AUDIT_RETENTION_DAYS"])
     return _in_batches(Action.objects.filter(created_at__lt=cutoff), batch=batch)
+
+
+def _old_response_times(*, now: datetime, batch: int) -> int:
+    """Response times and duty shifts (numbers and times, no text) go with the audit trail."""
+    cutoff = now - timedelta(days=settings.HALQA["AUDIT_RETENTION_DAYS"])
+    total = _in_batches(ResponseTime.objects.filter(raised_at__lt=cutoff), batch=batch)
+    return total + _in_batches(DutyShift.objects.filter(ended_at__lt=cutoff), batch=batch)
 
 
 def _old_admin_log_entries(*, now: datetime, batch: int) -> int:
     """Django admin's change history names objects (an identity's username, an alias): it is
     kept no longer than the audit trail."""
-    from django.contrib.admin.models import LogEntry
-
     cutoff = now - timedelta(days=settings.HALQA["AUDIT_RETENTION_DAYS"])
     return _in_batches(LogEntry.objects.filter(action_time__lt=cutoff), batch=batch)
+
+
+# The tables each step of the purge deletes rows from (an erased identity takes rows from many).
+_TABLES_BY_STEP: dict[str, tuple[type[Model], ...]] = {
+    "messages": (Message,),
+    "support_messages": (SupportMessage, SupportConversation),
+    "sessions_ended": (Message, Session),
+    "keys_destroyed": (Session,),
+    "identities": (User, Membership, Room.facilitators.through, Message, Presence, RuleBreach,
+                   Report, Action, SupportMessage, SupportConversation, DutyShift),
+    "sockets": (Presence,),
+    "browser_sessions": (BrowserSession,),
+    "reports": (Report,),
+    "applications": (Application, Invitation),
+    "audit_entries": (Action,),
+    "response_times": (ResponseTime, DutyShift),
+    "admin_log_entries": (LogEntry,),
+}
+
+
+def _storage_compact(*, report: PurgeReport) -> None:
+    """Best effort: get the deleted rows' bytes out of the database's files too.
+
+    SQLite (every run, so it also covers "Forget me" since the last purge): checkpoint the WAL
+    into the main file, where `secure_delete` has zeroed the freed space, and truncate the WAL to
+    nothing. PostgreSQL: `VACUUM` the tables this run deleted rows from, which frees their dead
+    tuples for reuse but does not overwrite them; crypto-shredding, not this, is the guarantee.
+    Neither can run inside a transaction (tests run in one): skipped there."""
+    if connection.in_atomic_block or not connection.get_autocommit():
+        log.debug("purge: in a transaction, database files not compacted")
+        return
+    try:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()[0]
+            if busy:
+                log.debug("purge: a reader kept the WAL checkpoint from finishing")
+        elif connection.vendor == "postgresql":
+            tables = sorted({model._meta.db_table for step, models in _TABLES_BY_STEP.items()
+                             if getattr(report, step) for model in models})
+            if tables:
+                # Autocommit (checked above): VACUUM runs outside any transaction block.
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM " + ", ".join(map(connection.ops.quote_name, tables)))
+    except DatabaseError:
+        log.warning("purge: compacting the database files failed", exc_info=True)
 
 
 def purge_expired(*, now: datetime | None = None) -> PurgeReport:
@@ -151,6 +216,7 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     batch = settings.HALQA["PURGE_BATCH"]
     report = PurgeReport()
     report.messages = _expired_messages(now=now, batch=batch)
+    report.support_messages = _expired_support(now=now, batch=batch)
     report.sessions_ended = _idle_ephemeral_sessions(now=now)
     report.keys_destroyed = _spent_keys(now=now)
     report.identities = _stale_identities(now=now)
@@ -160,6 +226,8 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     report.reports = _old_reports(now=now, batch=batch)
     report.applications = _past_applications(now=now, batch=batch)
     report.audit_entries = _old_audit_entries(now=now, batch=batch)
+    report.response_times = _old_response_times(now=now, batch=batch)
     report.admin_log_entries = _old_admin_log_entries(now=now, batch=batch)
+    _storage_compact(report=report)
     log.info("purge: %s", report)  # counts only
     return report

@@ -68,6 +68,12 @@ def _derived_secret(purpose: str) -> str:
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Full origins (scheme://host[:port]) whose pages may open a websocket (server/origins.py).
+# Empty: each ALLOWED_HOSTS name, as https://name behind TLS (HTTPS), else http://name:<the
+# port served>. SITE_PORT is that port where the server does not say (`manage.py serve`'s
+# default port too).
+SITE_ORIGINS = env.list("SITE_ORIGINS", default=[])
+SITE_PORT = env.int("PORT", default=8000)
 
 INSTALLED_APPS = [
     "daphne",
@@ -219,7 +225,8 @@ SERVESTATIC_AUTOREFRESH = DEBUG
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A signed-in request also counts as using the identity (the stale-identity purge).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ActiveSessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

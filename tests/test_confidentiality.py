@@ -588,16 +588,30 @@ async def test_redis_holds_no_marker_and_every_layer_key_expires(redis_layers, c
     room = await adb(room_create)(retention_hours=1)
     a, _ = await enter(connect, await adb(identity)(), room, layer="default")
     b, _ = await enter(connect, await adb(identity)(), room, layer="second")
-    # A socket whose server died without saying goodbye: it stays in the circle's group, so every
-    # frame for the circle, message text included, is queued in Redis for a reader that is gone.
-    layer = get_channel_layer()
-    dead_channel = "specific.deadprocess!socket"
-    await layer.group_add(events.room_group(room.pk), dead_channel)
+    # What crosses Redis for the circle: the fan-out hub's pub/sub channel (rooms.hub), read by
+    # a raw subscriber as anyone with access to Redis could.
+    listener = aioredis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    await listener.subscribe(f"{prefix}:hub:room:{room.pk}")
+    # A socket whose server died without saying goodbye: it stays in a person's group, so a
+    # frame for that person waits in Redis for a reader that is gone.
     for n in range(3):
         await a.send({"type": "message.send", "body": f"{marker} {n}", "client_id": f"r{n}"})
         await a.receive_type("message.ack")
     for _ in range(3):
         await b.receive_type("message.new", timeout=5)
+    crossed = []
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:  # None also stands for the subscription's confirmation
+        message = await listener.get_message(timeout=0.2)
+        if message is not None:
+            crossed.append(message["data"])
+    await listener.aclose()
+    assert len(crossed) >= 3  # the three messages (and presence) crossed, encrypted
+    assert not [data for data in crossed if marker.encode() in data]
+    layer = get_channel_layer()
+    dead_channel = "specific.deadprocess!socket"
+    await layer.group_add(events.member_group(0), dead_channel)
+    await layer.group_send(events.member_group(0), {"type": "frame.relay", "text": marker})
 
     client = aioredis.from_url(REDIS_URL)
 
@@ -650,7 +664,7 @@ async def test_redis_holds_no_marker_and_every_layer_key_expires(redis_layers, c
         layer_keys = {key: ttl for key, (_, ttl) in keys.items() if is_layer_key(key)}
         dead_queue = (prefix + "specific.deadprocess!").encode()
         assert dead_queue in layer_keys, f"the undelivered frames should be queued: {keys}"
-        assert (prefix + f":group:room.{room.pk}").encode() in layer_keys
+        assert (prefix + ":group:member.0").encode() in layer_keys
         assert not [key for key, (dumped, _) in keys.items() if marker.encode() in dumped]
         # Nothing persists without an expiry (-1), the layer's keys within the layer's own.
         assert not [key for key, (_, ttl) in keys.items() if ttl < 0], keys

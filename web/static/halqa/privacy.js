@@ -1,8 +1,22 @@
-// "Forget me" on the privacy page: DELETE /api/v1/identities/me/ after a confirmation, then reload.
+// "Forget me" on the privacy page: DELETE /api/v1/identities/me/ after a confirmation, then empty
+// what this site keeps in the browser's local storage (the `halqa.*` keys) and reload.
 // Plain ES module, no build step, no inline script (the CSP forbids it). Every text shown comes
 // already translated from the page (data attributes, hidden elements) and goes in with textContent.
 
 const root = document.getElementById("forget-me");
+
+// The server also sends Clear-Site-Data, which browsers honour only over HTTPS (or on localhost).
+function forgetLocalStorage() {
+  try {
+    const storage = window.localStorage;
+    const keys = [];
+    for (let i = 0; i < storage.length; i += 1) {
+      const key = storage.key(i);
+      if (key && key.startsWith("halqa.")) keys.push(key);
+    }
+    keys.forEach((key) => storage.removeItem(key));
+  } catch { /* storage switched off: nothing was kept */ }
+}
 
 function csrfToken() {
   const input = root.querySelector("input[name=csrfmiddlewaretoken]");
@@ -51,6 +65,7 @@ if (root) {
       erased = false;
     }
     if (erased) {
+      forgetLocalStorage();
       window.location.reload();
       return;
     }
