@@ -25,6 +25,7 @@ from typing import Literal
 from moderation.rules import pii as _pii
 from moderation.rules.crisis import detect_crisis
 from moderation.rules.medical import looks_like_medical_advice
+from moderation.rules.sanitise import renders_blank
 from moderation.rules.sanitise import sanitise as _sanitise
 from moderation.rules.words import find_blocked, mask_spans
 
@@ -245,7 +246,7 @@ def rule_sanitise(text: str, ctx: RuleContext) -> Verdict:
     if len(text) > _hard_cap(ctx.settings):
         return Verdict(refusal=Refusal("size", "too_long", REASON_TOO_LONG))
     clean = sanitise_text(text)
-    if not clean:
+    if renders_blank(clean):  # nothing left, or only characters that show nothing
         return Verdict(refusal=Refusal("sanitise", "empty", REASON_EMPTY))
     return ALLOW if clean == text else Verdict(text=clean)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rooms import services
+from rooms import protocol, selectors, services
+from rooms.errors import Invalid
 from rooms.models import Membership, Room
 
 
@@ -18,7 +20,7 @@ class RoomSerializer(serializers.ModelSerializer):
     class Meta:
         model = Room
         fields = ["slug", "title", "theme", "description", "language", "dir", "capacity",
-                  "is_open", "house_rules"]
+                  "is_open", "access", "house_rules"]
 
     def get_dir(self, room: Room) -> str:
         return "rtl" if room.is_rtl else "ltr"
@@ -39,7 +41,18 @@ class MessagePageSerializer(serializers.Serializer):
 
 class MessagePostRequest(serializers.Serializer):
     body = serializers.CharField(max_length=20000, trim_whitespace=False, allow_blank=True)
-    client_id = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$")
+    client_id = serializers.RegexField(protocol.CLIENT_ID_RE.pattern, trim_whitespace=False)
+
+    def to_internal_value(self, data: object) -> dict[str, object]:
+        """`client_id` is checked first, exactly as over the socket (rooms.protocol): the same
+        rule (no trimming, so "abc\n" is refused, not turned into "abc") and the same answer,
+        `invalid_field`, raised as a service error for the exception handler."""
+        if isinstance(data, dict):
+            client_id = data.get("client_id")
+            if not isinstance(client_id, str) or not protocol.CLIENT_ID_RE.fullmatch(client_id):
+                raise Invalid("invalid_field",
+                              _("“client_id” must be 1 to 64 letters, digits, “-” or “_”."))
+        return super().to_internal_value(data)
 
 
 class MessagePostResponse(serializers.Serializer):
@@ -60,8 +73,25 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["alias", "role", "rules_accepted"]
 
 
+class EntrySerializer(serializers.Serializer):
+    alias = serializers.CharField()
+    role = serializers.CharField()
+    rules_accepted = serializers.BooleanField()
+    joined = serializers.BooleanField(help_text="In the circle: may read, write and report.")
+    waiting = serializers.BooleanField(help_text="Waiting for a facilitator to admit you.")
+
+
 def _membership(request: Request, slug: str) -> Membership:
-    return services.membership_ensure(user=request.user, room=services.room_get(slug=slug))
+    return services.membership_ensure(user=request.user, room=selectors.room_get(slug=slug))
+
+
+def _entry(request: Request, slug: str, *, accept_rules: bool) -> Response:
+    """The door, over REST: the same service and the same refusals as a socket's join."""
+    room = selectors.room_get(slug=slug)
+    entry = services.room_enter(user=request.user, room=room, accept_rules=accept_rules)
+    return Response({**MembershipSerializer(entry.membership).data, "joined": entry.joined,
+                     "waiting": entry.waiting},
+                    status=status.HTTP_202_ACCEPTED if entry.waiting else status.HTTP_200_OK)
 
 
 class RoomListView(APIView):
@@ -69,7 +99,7 @@ class RoomListView(APIView):
 
     @extend_schema(responses=RoomSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(RoomSerializer(Room.objects.all(), many=True).data)
+        return Response(RoomSerializer(selectors.room_list(), many=True).data)
 
 
 class RoomDetailView(APIView):
@@ -77,16 +107,26 @@ class RoomDetailView(APIView):
 
     @extend_schema(responses=RoomSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        return Response(RoomSerializer(services.room_get(slug=slug)).data)
+        return Response(RoomSerializer(selectors.room_get(slug=slug)).data)
 
 
 class RulesAcceptView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=None, responses=MembershipSerializer)
+    @extend_schema(request=None, responses={200: EntrySerializer, 202: EntrySerializer})
     def post(self, request: Request, slug: str) -> Response:
-        membership = services.rules_accept(membership=_membership(request, slug))
-        return Response(MembershipSerializer(membership).data)
+        """Accept the house rules and come in (as the socket's `rules.accept`)."""
+        return _entry(request, slug, accept_rules=True)
+
+
+class JoinView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: EntrySerializer, 202: EntrySerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        """Come in (as the socket's `join`): 200 when in, 202 when waiting to be admitted, or
+        the refusal (banned, locked, full, invitation needed...)."""
+        return _entry(request, slug, accept_rules=False)
 
 
 class MessageListView(APIView):
@@ -100,11 +140,11 @@ class MessageListView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         membership = _membership(request, slug)
-        services.read_check(membership=membership)
+        services.participation_check(membership=membership, room=membership.room)
         query = AfterQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         after = query.validated_data.get("after")
-        history = services.message_history(room_id=membership.room_id, after=after)
+        history = selectors.message_history(room_id=membership.room_id, after=after)
         return Response({"messages": history.messages, "truncated": history.truncated})
 
     @extend_schema(request=MessagePostRequest, responses={201: MessagePostResponse})

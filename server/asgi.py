@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, websockets through origin check and session auth."""
+"""ASGI entry point: HTTP goes to Django, websockets through the origin check (the whole origin,
+server/origins.py) and session auth."""
 
 import os
 
@@ -9,14 +10,14 @@ django_asgi_app = get_asgi_application()  # set up Django before importing consu
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from rooms.routing import websocket_urlpatterns  # noqa: E402
+from server.origins import OriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": OriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -55,6 +55,26 @@ TAG_RE = re.compile(r"<(?=[A-Za-z!/?])")
 _MAX_MARKUP_PASSES = 10
 
 
+# What is left after sanitising can still show nothing at all: the characters kept on purpose
+# (ZWNJ / ZWJ, variation selectors, emoji tags) and others that only make sense next to a
+# visible one.  A text made only of these is "empty".  By Unicode category: controls (Cc),
+# format characters (Cf: ZWNJ, ZWJ, U+1BCA0-3 shorthand controls, U+2060-206F...), marks with no
+# base (Mn: variation selectors U+FE00-FE0F and U+E0100-E01EF, U+17B4/5, the combining grapheme
+# joiner) and spaces (Zs, Zl, Zp); plus letters and symbols that render blank although Unicode
+# does not say so: the Hangul fillers, the braille blank, the object replacement character and
+# the musical null notehead.
+_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Mn", "Zs", "Zl", "Zp"})
+BLANK_CHARACTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0\ufffc\U0001d159")
+
+
+def renders_blank(text: str) -> bool:
+    """True when no character of the text shows anything (the empty text too).  A text with one
+    visible character is not blank, so ZWNJ in Persian or Arabic words, or a variation selector
+    after an emoji, never makes a message blank."""
+    return all(ch in BLANK_CHARACTERS or unicodedata.category(ch) in _BLANK_CATEGORIES
+               for ch in text)
+
+
 def _keep_emoji_tags(m: re.Match[str]) -> str:
     return m.group(1) or ""
 

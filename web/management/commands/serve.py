@@ -1,4 +1,10 @@
-"""Serve Halqa with daphne, without an access log: client addresses are never written anywhere."""
+"""Serve Halqa with daphne, without an access log: client addresses are never written anywhere.
+
+A client that breaks the websocket protocol gets a close frame with the reason's code (1009 for a
+message over `--websocket-max-message-size`, 1007 for a text frame that is not UTF-8, 1002 for
+other violations) instead of a dropped TCP connection, which it could only see as 1006: autobahn
+fails a connection "by drop" unless told otherwise, and daphne does not tell it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from typing import Any
 
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -17,23 +25,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--port", type=int, default=None,
+                            help="Default: the PORT environment variable, else 8000.")
         parser.add_argument("--websocket-max-message-size", type=int, default=64 * 1024)
         parser.add_argument(
             "--purge-every", type=int, default=0, metavar="SECONDS",
             help="Also run the retention purge in this process every SECONDS (embedded default).",
         )
 
-    def handle(self, *args: Any, host: str, port: int, websocket_max_message_size: int,
+    def handle(self, *args: Any, host: str, port: int | None, websocket_max_message_size: int,
                purge_every: int = 0, **options: Any) -> None:
         from server.asgi import application
 
+        port = settings.SITE_PORT if port is None else port
         if purge_every:
             threading.Thread(target=_purge_loop, args=(purge_every,), daemon=True,
                              name="halqa-purge").start()
         self.stdout.write(f"Halqa is serving on http://{host}:{port}/ (no access log)")
         self.stdout.flush()
-        Server(
+        server = Server(
             application=application,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             action_logger=None,  # daphne's access log would record client addresses
@@ -42,7 +52,36 @@ class Command(BaseCommand):
             ping_timeout=30,
             application_close_timeout=10,
             verbosity=0,
-        ).run()
+        )
+        # daphne builds its websocket factory in run() and calls ready_callable just before it
+        # starts serving: the one moment to change the factory.
+        server.ready_callable = lambda: _websocket_factory_set(server)
+        server.run()
+
+
+class _WebSocketProtocol(WebSocketProtocol):
+    """daphne's websocket protocol, whose message size limit is for what clients send only.
+
+    autobahn applies maxMessagePayloadSize to both directions: a `welcome` with 50 long messages
+    (about 200 KB) or a resume of hundreds failed with PayloadExceededError, and the person
+    could not enter the circle at all."""
+
+    def sendMessage(self, payload: bytes, isBinary: bool = False,
+                    fragmentSize: int | None = None, sync: bool = False,
+                    doNotCompress: bool = False) -> None:
+        limit, self.maxMessagePayloadSize = self.maxMessagePayloadSize, 0
+        try:
+            super().sendMessage(payload, isBinary, fragmentSize, sync, doNotCompress)
+        finally:
+            self.maxMessagePayloadSize = limit
+
+
+def _websocket_factory_set(server: Server) -> None:
+    server.ws_factory.protocol = _WebSocketProtocol
+    # Fail a connection with a close frame, not by dropping it. allowNullOrigin defaults to
+    # False in every call: keep daphne's True, so that server/origins.py alone decides (and
+    # refuses "null" with its 403).
+    server.ws_factory.setProtocolOptions(failByDrop=False, allowNullOrigin=True)
 
 
 def _purge_loop(every: int) -> None:
