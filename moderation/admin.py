@@ -4,11 +4,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from moderation import services
+from moderation import care, services
 from moderation.models import Action, BlockedWord, Report, Resource, RuleBreach
 from rooms.errors import ServiceError
 
@@ -30,7 +31,8 @@ class ResourceAdmin(admin.ModelAdmin):
     list_editable = ("is_active",)
     fieldsets = (
         (None, {"description": CHECK_BEFORE_LIVE,
-                "fields": ("name", "kind", "phone", "url", "hours", "description")}),
+                "fields": ("name", "kind", "phone", "url", "hours", "description",
+                           "facilitator_note")}),
         (_("Who it is for"), {"fields": ("languages", "region")}),
         (_("Upkeep"), {"fields": ("is_active", "verified_on", "order")}),
     )
@@ -147,3 +149,20 @@ class ReportAdmin(_ReadOnlyForAdmins):
               "reporter_alias", "target_alias", "resolved_by_alias", "resolved_at")
     readonly_fields = fields
     actions = None
+    change_list_template = "admin/moderation/report/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("response-times/", self.admin_site.admin_view(self.response_times_view),
+                 name="{}_{}_response_times".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def response_times_view(self, request: HttpRequest) -> HttpResponse:
+        """How long people in crisis waited for a human, per week and circle: numbers only."""
+        if not getattr(request.user, "is_halqa_admin", False):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/moderation/report/response_times.html", {
+            **self.admin_site.each_context(request), "opts": self.opts,
+            "title": _("Response times"), "rows": care.response_times_by_week()})

@@ -17,6 +17,7 @@ class Resource(models.Model):
         HEALTH = "health", _("Health")
         FAMILY_MEDIATION = "family_mediation", _("Family mediation")
         EMPLOYMENT_TRAINING = "employment_training", _("Employment and training orientation")
+        YOUTH = "youth", _("Youth")
 
     name = models.CharField(_("name"), max_length=160)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
@@ -37,6 +38,10 @@ class Resource(models.Model):
         help_text=_("When someone in your organisation last called or checked this resource."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=100)
+    facilitator_note = models.TextField(
+        _("note for facilitators"), blank=True,
+        help_text=_("Shown on the duty desk only: when to refer, what to say, what to expect."),
+    )
 
     class Meta:
         verbose_name = _("help resource")
@@ -102,6 +107,7 @@ class Report(models.Model):
         PARTICIPANT = "participant", _("Reported by a participant")
         CRISIS = "crisis", _("Crisis language spotted")
         HELP = "help", _("Asked for help now")
+        PRIVATE = "private", _("Asked to talk privately")
 
     class Reason(models.TextChoices):
         HARASSMENT = "harassment", _("Harassment or unkindness")
@@ -131,6 +137,12 @@ class Report(models.Model):
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, db_index=True)
     resolved_by_alias = models.CharField(_("resolved by"), max_length=80, blank=True)
+    # The duty desk (moderation.duty): who has seen it, and who took it so nobody answers twice.
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by_alias = models.CharField(_("acknowledged by"), max_length=80, blank=True)
+    taken_by = models.ForeignKey("rooms.Membership", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="reports_taken")
+    taken_by_alias = models.CharField(_("taken by"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("report")
@@ -155,6 +167,7 @@ class Action(models.Model):
         MEMBER_REMOVE = "member_remove", _("Removed from the session")
         MEMBER_BAN = "member_ban", _("Banned")
         MEMBER_UNBAN = "member_unban", _("Ban lifted")
+        MEMBER_READMIT = "member_readmit", _("Let back in")
         MEMBER_ADMIT = "member_admit", _("Admitted from the waiting room")
         MEMBER_DECLINE = "member_decline", _("Declined at the waiting room")
         ROOM_LOCK = "room_lock", _("Circle locked")
@@ -172,6 +185,14 @@ class Action(models.Model):
         APPLICATION_DECLINE = "application_decline", _("Application declined")
         FACILITATOR_ADD = "facilitator_add", _("Made facilitator")
         FACILITATOR_REMOVE = "facilitator_remove", _("No longer facilitator")
+        DUTY_START = "duty_start", _("Came on duty")
+        DUTY_END = "duty_end", _("Went off duty")
+        REPORT_ACKNOWLEDGE = "report_acknowledge", _("Alert acknowledged")
+        REPORT_TAKE = "report_take", _("Alert taken")
+        REPORT_HANDOVER = "report_handover", _("Alert handed over")
+        SUPPORT_OPEN = "support_open", _("Private conversation opened")
+        SUPPORT_ANSWER = "support_answer", _("First private answer")
+        SUPPORT_END = "support_end", _("Private conversation ended")
 
     room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, null=True, blank=True,
                              related_name="actions")
@@ -192,3 +213,113 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- Duty, private support, response times (issue 10) -----------------------------------------
+class DutyShift(models.Model):
+    """A facilitator (or admin) on duty, platform-wide, for the circles they facilitate: alerts
+    reach them wherever they are, and participants are told someone is on duty."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE,
+                             related_name="duty_shifts")
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("duty shift")
+        verbose_name_plural = _("duty shifts")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=models.Q(ended_at__isnull=True),
+                                    name="moderation_one_open_shift"),
+        ]
+
+    def __str__(self) -> str:
+        return f"duty shift {self.pk}"
+
+
+class SupportConversation(models.Model):
+    """A private one-to-one conversation between a participant and a facilitator of one circle.
+
+    Only its two parties read it (a hand-over changes the facilitator). Its messages are
+    encrypted with the circle's session keys and expire with the circle's retention."""
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE,
+                             related_name="support_conversations")
+    report = models.ForeignKey(Report, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="conversations")
+    participant = models.ForeignKey("rooms.Membership", on_delete=models.CASCADE,
+                                    related_name="support_as_participant")
+    facilitator = models.ForeignKey("rooms.Membership", on_delete=models.CASCADE,
+                                    related_name="support_as_facilitator")
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    first_answer_at = models.DateTimeField(_("first answer at"), null=True, blank=True)
+    handovers = models.PositiveSmallIntegerField(_("hand-overs"), default=0)
+    # The conversation row (who talked to whom) goes when its last message would have.
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("private conversation")
+        verbose_name_plural = _("private conversations")
+        constraints = [
+            models.UniqueConstraint(fields=["participant"],
+                                    condition=models.Q(ended_at__isnull=True),
+                                    name="moderation_one_open_conversation"),
+        ]
+
+    def __str__(self) -> str:  # never the aliases or the text
+        return f"conversation {self.pk}"
+
+
+class SupportMessage(models.Model):
+    """One message of a private conversation, encrypted at rest like circle messages."""
+
+    conversation = models.ForeignKey(SupportConversation, on_delete=models.CASCADE,
+                                     related_name="messages")
+    session = models.ForeignKey("rooms.Session", on_delete=models.CASCADE,
+                                related_name="support_messages")
+    author = models.ForeignKey("rooms.Membership", on_delete=models.CASCADE,
+                               related_name="support_messages")
+    body_encrypted = models.TextField(blank=True)
+    # A help resource card sent by the facilitator instead of text.
+    resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    client_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["author", "client_id"],
+                                    name="moderation_support_client_id_once"),
+        ]
+
+    def __str__(self) -> str:  # never the text
+        return f"private message {self.pk}"
+
+
+class ResponseTime(models.Model):
+    """How long someone who asked for help (or whose crisis was spotted) waited: seconds to the
+    first acknowledgement and to the first private answer. Numbers only, kept as long as the
+    audit trail."""
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE,
+                             related_name="response_times")
+    report = models.OneToOneField(Report, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="response_time")
+    source = models.CharField(_("source"), max_length=12, choices=Report.Source.choices)
+    raised_at = models.DateTimeField(_("raised at"), db_index=True)
+    ack_seconds = models.PositiveIntegerField(_("seconds to acknowledgement"), null=True,
+                                              blank=True)
+    answer_seconds = models.PositiveIntegerField(_("seconds to first private answer"),
+                                                 null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("response time")
+        verbose_name_plural = _("response times")
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return f"response time {self.pk}"

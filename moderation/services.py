@@ -104,7 +104,7 @@ def message_delete(*, actor: User, room: Room, message_id: int, reason: str = ""
     with transaction.atomic():
         me = facilitator_check(actor=actor, room=room)
         message = _message(room=room, message_id=message_id)
-        rooms.message_delete_many(room_id=room.pk, ids=[message.pk])
+        rooms.message_delete_many(room_id=room.pk, ids=[message.pk], by="facilitator")
         _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MESSAGE_DELETE,
                target_alias=message.author.alias, reason=reason)
         if room.pinned_message_id == message.pk:
@@ -220,12 +220,14 @@ def member_ban(*, actor: User, room: Room, alias: str, reason: str = "",
 
 
 def member_unban(*, actor: User, room: Room, alias: str) -> dict[str, Any]:
-    """Lift a ban or a removal's cool-down: the person may come back now, and is told so."""
+    """Lift a ban or a removal's cool-down: the person may come back now, and is told so. The
+    audit names what was lifted: a ban ("Ban lifted"), or only a removal ("Let back in")."""
     with _acting_on(actor=actor, room=room, alias=alias) as (me, target):
+        kind = (Action.Kind.MEMBER_UNBAN if target.banned_at is not None
+                else Action.Kind.MEMBER_READMIT)
         Membership.objects.filter(pk=target.pk).update(banned_at=None, banned_until=None,
                                                         ban_reason="", removed_until=None)
-        _audit(room=room, actor=actor, actor_alias=me.alias, kind=Action.Kind.MEMBER_UNBAN,
-               target_alias=alias)
+        _audit(room=room, actor=actor, actor_alias=me.alias, kind=kind, target_alias=alias)
         _notice_on_commit(target, "let_back_in")
     return {"alias": alias}
 
@@ -294,14 +296,15 @@ def room_slow_mode(*, actor: User, room: Room, seconds: int) -> dict[str, Any]:
 
 
 def room_session_end(*, actor: User, room: Room, reason: str = "") -> dict[str, Any]:
-    """End the session: everyone is told and their sockets close; the circle closes until a
-    facilitator opens it again. Removals, admissions, lock, pause and pin end with it, and an
+    """End this session: everyone is told and their sockets close. The circle itself stays as it
+    was (open for its next sessions on the schedule): closing it is its own act, `room.open`
+    with `on` false. Removals, admissions, lock, pause and pin end with the session, and an
     ephemeral circle's messages are deleted and its key destroyed."""
     with transaction.atomic():
         me = facilitator_check(actor=actor, room=room)
         for session in room.sessions.filter(ended_at__isnull=True):
             rooms.session_end(session=session)
-        Room.objects.filter(pk=room.pk).update(is_open=False, is_locked=False, locked_at=None,
+        Room.objects.filter(pk=room.pk).update(is_locked=False, locked_at=None,
                                                is_paused=False, pinned_message=None)
         Membership.objects.filter(room=room).update(admission=Membership.Admission.NONE,
                                                     removed_until=None)
@@ -317,7 +320,7 @@ def room_session_end(*, actor: User, room: Room, reason: str = "") -> dict[str, 
                                        code=protocol.CLOSE_SESSION_ENDED, notice=ended)
         rooms.room_state_broadcast_on_commit(room_id=room.pk)
         console.console_refresh_on_commit(room_id=room.pk)
-    return {"is_open": False}
+    return {"ended": True}
 
 
 # --- Reports, help, and the queue --------------------------------------------------------------
@@ -364,13 +367,15 @@ def help_request(*, user: User, room: Room) -> dict[str, Any]:
         if report is None:
             report = Report.objects.create(room=room, source=Report.Source.HELP,
                                            reason=Report.Reason.CRISIS, target_alias=member.alias)
-        events.broadcast_on_commit(events.staff_group(room.pk),
-                                   protocol.help_alert_frame(alias=member.alias,
-                                                             report_id=report.pk))
-        console.console_refresh_on_commit(room_id=room.pk)
+        # The console, every duty desk of the circle's responders, and the clock (crisis.py).
+        crisis.alert_raise(report=report, staff_frame=protocol.help_alert_frame(
+            alias=member.alias, report_id=report.pk))
     language = user.language or room.language
-    return {"report_id": report.pk,
-            "notice": crisis.crisis_support_notice(room=room, language=language)}
+    # The card says truthfully who can see it: nobody has yet (moderation.duty tells the
+    # person when a facilitator acknowledges it).
+    return {"report_id": report.pk, "help_state": crisis.HELP_WAITING,
+            "notice": crisis.crisis_support_notice(room=room, language=language,
+                                                   report_id=report.pk)}
 
 
 def report_resolve(*, actor: User, room: Room, report_id: int, outcome: str) -> dict[str, Any]:

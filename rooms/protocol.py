@@ -29,6 +29,7 @@ CLOSE_DECLINED = 4409
 CLOSE_IDENTITY_ERASED = 4410
 CLOSE_SESSION_ENDED = 4411
 CLOSE_ROLE_CHANGED = 4412  # made or unmade a facilitator of this circle: reconnect
+CLOSE_NOT_FACILITATOR = 4413  # the duty desk's socket is for facilitators and admins only
 CLOSE_FLOODING = 4429
 
 MAX_FRAME_CHARS = 16_384  # a frame larger than this is refused before parsing
@@ -46,6 +47,20 @@ MODERATE = "moderate"  # facilitators only: one of MODERATION_ACTIONS
 REPORT = "report"
 HELP_REQUEST = "help.request"
 STAFF_SAY = "staff.say"  # facilitators' side channel
+# Private one-to-one support (moderation.support), on a circle's socket and on the duty desk's.
+SUPPORT_REQUEST = "support.request"  # a participant asks to talk to a facilitator privately
+SUPPORT_SYNC = "support.sync"  # the conversations this socket's identity is a party to
+SUPPORT_OPEN = "support.open"  # facilitators: open one with an alias or from an alert
+SUPPORT_SEND = "support.send"
+SUPPORT_END = "support.end"
+SUPPORT_RESOURCE = "support.resource"  # facilitators: send a help resource card
+# The duty desk's socket only (/ws/duty/, moderation.consumers).
+DUTY_START = "duty.start"
+DUTY_END = "duty.end"
+DESK_ACKNOWLEDGE = "desk.acknowledge"
+DESK_TAKE = "desk.take"
+DESK_HANDOVER = "desk.handover"
+DESK_RESOLVE = "desk.resolve"
 
 # --- Server → client --------------------------------------------------------------------------
 WELCOME = "welcome"
@@ -65,6 +80,14 @@ REPORT_NEW = "report.new"  # facilitators only
 HELP_ALERT = "help.alert"  # facilitators only
 STAFF_MESSAGE = "staff.message"  # facilitators only
 MODERATE_ACK = "moderate.ack"
+SUPPORT_STATE = "support.state"  # the two parties only: their conversations, with messages
+SUPPORT_OPENED = "support.opened"
+SUPPORT_MESSAGE = "support.message"
+SUPPORT_ENDED = "support.ended"
+DUTY_STATE = "duty.state"  # the duty desk: on duty or not, the queue, colleagues on duty
+DUTY_ALERT = "duty.alert"  # a new alert in a circle this facilitator answers
+DUTY_UPDATE = "duty.update"  # an alert was acknowledged, taken, handed over or resolved
+DUTY_ACK = "duty.ack"  # the answer to a duty desk or support request (`ref` echoed)
 
 
 class ProtocolError(Exception):
@@ -253,6 +276,77 @@ def _parse_staff_say(data: dict[str, Any]) -> StaffSay:
     return StaffSay(type=STAFF_SAY, body=_announcement(data))
 
 
+# --- Private support and the duty desk -----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Request(ClientFrame):
+    """A support or duty-desk request: its parameters, checked into keyword arguments of the
+    service it names, and a `ref` echoed in the answer."""
+
+    params: dict[str, Any]
+    ref: str | None = None
+
+
+def _id(data: dict[str, Any], name: str) -> int:
+    return _whole(data, name, low=1, high=2**62)
+
+
+def _client_id(data: dict[str, Any]) -> str:
+    client_id = data.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
+        raise ProtocolError("invalid_field",
+                            _("“client_id” must be 1 to 64 letters, digits, “-” or “_”."))
+    return client_id
+
+
+def _support_open(data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("report_id") is not None:
+        return {"report_id": _id(data, "report_id")}
+    return {"alias": _alias(data)}
+
+
+# Each request: the parameters it takes. The same checks serve the REST mirrors.
+SUPPORT_REQUESTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    SUPPORT_REQUEST: lambda d: {},
+    SUPPORT_SYNC: lambda d: {},
+    SUPPORT_OPEN: _support_open,
+    SUPPORT_SEND: lambda d: {"conversation_id": _id(d, "conversation_id"),
+                             "body": _announcement(d), "client_id": _client_id(d)},
+    SUPPORT_END: lambda d: {"conversation_id": _id(d, "conversation_id")},
+    SUPPORT_RESOURCE: lambda d: {"conversation_id": _id(d, "conversation_id"),
+                                 "resource_id": _id(d, "resource_id")},
+}
+DESK_REQUESTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    DUTY_START: lambda d: {},
+    DUTY_END: lambda d: {},
+    DESK_ACKNOWLEDGE: lambda d: {"report_id": _id(d, "report_id")},
+    DESK_TAKE: lambda d: {"report_id": _id(d, "report_id")},
+    DESK_HANDOVER: lambda d: {"report_id": _id(d, "report_id"), "to_user_id": _id(d, "to")},
+    DESK_RESOLVE: lambda d: {"report_id": _id(d, "report_id"),
+                             "outcome": _choice(d, "outcome", REPORT_OUTCOMES)},
+}
+
+
+def _request_parser(frame_type: str, table: dict[str, Callable[[dict[str, Any]],
+                                                              dict[str, Any]]]
+                    ) -> Callable[[dict[str, Any]], Request]:
+    def parse(data: dict[str, Any]) -> Request:
+        ref = data.get("ref")
+        if ref is not None and (not isinstance(ref, str) or not CLIENT_ID_RE.fullmatch(ref)):
+            raise ProtocolError("invalid_field", _("“ref” must be 1 to 64 letters, digits, "
+                                                   "“-” or “_”."))
+        return Request(type=frame_type, params=table[frame_type](data), ref=ref)
+
+    return parse
+
+
+_SUPPORT_PARSERS = {name: _request_parser(name, SUPPORT_REQUESTS) for name in SUPPORT_REQUESTS}
+# The duty desk's socket: its own requests, the support ones (but asking for help), and ping.
+DUTY_PARSERS: dict[str, Callable[[dict[str, Any]], ClientFrame]] = {
+    PING: lambda data: ClientFrame(type=PING),
+    **{name: _request_parser(name, DESK_REQUESTS) for name in DESK_REQUESTS},
+    **{name: parser for name, parser in _SUPPORT_PARSERS.items() if name != SUPPORT_REQUEST},
+}
+
 _PARSERS = {
     RULES_ACCEPT: lambda data: ClientFrame(type=RULES_ACCEPT),
     MESSAGE_SEND: _parse_message_send,
@@ -263,12 +357,17 @@ _PARSERS = {
     REPORT: parse_report,
     HELP_REQUEST: lambda data: ClientFrame(type=HELP_REQUEST),
     STAFF_SAY: _parse_staff_say,
+    **_SUPPORT_PARSERS,
 }
-CLIENT_TYPES = tuple(_PARSERS)
+CLIENT_TYPES = tuple(_PARSERS) + tuple(name for name in DUTY_PARSERS if name not in _PARSERS)
 
 
-def parse_client_frame(text: str | None) -> ClientFrame:
-    """Validate one incoming text frame, or raise ProtocolError with a readable detail."""
+def parse_client_frame(text: str | None, *,
+                       parsers: dict[str, Callable[[dict[str, Any]], ClientFrame]] | None = None
+                       ) -> ClientFrame:
+    """Validate one incoming text frame, or raise ProtocolError with a readable detail. A
+    circle's socket by default; the duty desk's passes `DUTY_PARSERS`."""
+    known = _PARSERS if parsers is None else parsers
     if text is None:
         raise ProtocolError("bad_frame", _("Frames must be JSON text, not binary."))
     if len(text) > MAX_FRAME_CHARS:
@@ -279,11 +378,11 @@ def parse_client_frame(text: str | None) -> ClientFrame:
         raise ProtocolError("bad_json", _("That frame is not valid JSON.")) from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise ProtocolError("bad_frame", _("A frame must be a JSON object with a “type”."))
-    parser = _PARSERS.get(data["type"])
+    parser = known.get(data["type"])
     if parser is None:
         raise ProtocolError(
             "unknown_type",
-            _("Unknown frame type. Known types: %(types)s.") % {"types": ", ".join(CLIENT_TYPES)},
+            _("Unknown frame type. Known types: %(types)s.") % {"types": ", ".join(known)},
         )
     return parser(data)
 
@@ -363,9 +462,13 @@ def message_new_frame(message: dict[str, Any]) -> dict[str, Any]:
     return {"type": MESSAGE_NEW, "message": message}
 
 
-def messages_deleted_frame(ids: list[int]) -> dict[str, Any]:
-    """Messages gone for good (expired, erased, removed): clients take them off the screen."""
-    return {"type": MESSAGE_DELETED, "ids": ids}
+def messages_deleted_frame(ids: list[int], *, by: str = "") -> dict[str, Any]:
+    """Messages gone for good (expired, erased, removed): clients take them off the screen.
+    `by` is "facilitator" when a facilitator deleted them (their author is told so)."""
+    frame: dict[str, Any] = {"type": MESSAGE_DELETED, "ids": ids}
+    if by:
+        frame["by"] = by
+    return frame
 
 
 def message_ack_frame(*, client_id: str, id: int, duplicate: bool) -> dict[str, Any]:
@@ -406,6 +509,10 @@ NOTICE_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "session_ended": lambda p: _("The facilitators ended this session. Thank you for being "
                                  "here."),
     "identity_erased": lambda p: _("Your identity and messages are erased."),
+    "help_seen": lambda p: _("A facilitator has seen your request."),
+    "help_with_you": lambda p: _("A facilitator is with you in a private conversation."),
+    "help_handed_over": lambda p: _("Another facilitator is now with you in your private "
+                                    "conversation."),
 }
 
 
@@ -435,13 +542,49 @@ def pong_frame() -> dict[str, Any]:
     return {"type": PONG}
 
 
+def support_state_frame(conversations: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": SUPPORT_STATE, "conversations": conversations}
+
+
+def support_opened_frame(conversation: dict[str, Any]) -> dict[str, Any]:
+    return {"type": SUPPORT_OPENED, "conversation": conversation}
+
+
+def support_message_frame(*, conversation_id: int, message: dict[str, Any]) -> dict[str, Any]:
+    return {"type": SUPPORT_MESSAGE, "conversation_id": conversation_id, "message": message}
+
+
+def support_ended_frame(*, conversation_id: int, by: str) -> dict[str, Any]:
+    return {"type": SUPPORT_ENDED, "conversation_id": conversation_id, "by": by}
+
+
+def duty_state_frame(*, on_duty: bool, queue: list[dict[str, Any]],
+                     colleagues: list[dict[str, Any]], conversations: list[dict[str, Any]]
+                     ) -> dict[str, Any]:
+    return {"type": DUTY_STATE, "on_duty": on_duty, "queue": queue, "colleagues": colleagues,
+            "conversations": conversations}
+
+
+def duty_alert_frame(report: dict[str, Any]) -> dict[str, Any]:
+    return {"type": DUTY_ALERT, "report": report}
+
+
+def duty_update_frame(report: dict[str, Any]) -> dict[str, Any]:
+    return {"type": DUTY_UPDATE, "report": report}
+
+
+def duty_ack_frame(*, request: str, ref: str | None, result: dict[str, Any]) -> dict[str, Any]:
+    return {"type": DUTY_ACK, "request": request, "ref": ref, "result": result}
+
+
 # --- The vocabulary, for the browser ----------------------------------------------------------
 # Everything a client needs to name what this module defines, in one object: served as
 # /protocol.js (web/protocol_views.py), the browser's only copy. Labels are in the active
 # language; the choices they label are the models' own (rooms.models, moderation.models).
 SERVER_TYPES = (WELCOME, MESSAGE_NEW, MESSAGE_ACK, MESSAGE_DELETED, PRESENCE, TYPING, NOTICE,
                 ERROR, PONG, CRISIS_ALERT, ROOM_STATE, YOU, SESSION_ENDED, CONSOLE, REPORT_NEW,
-                HELP_ALERT, STAFF_MESSAGE, MODERATE_ACK)
+                HELP_ALERT, STAFF_MESSAGE, MODERATE_ACK, SUPPORT_STATE, SUPPORT_OPENED,
+                SUPPORT_MESSAGE, SUPPORT_ENDED, DUTY_STATE, DUTY_ALERT, DUTY_UPDATE, DUTY_ACK)
 
 # Every `code` an error can carry: `error` frames, and REST error bodies (docs/protocol.md,
 # "Error codes"). A new code is added here first; tests/test_protocol_vocabulary.py checks.
@@ -452,19 +595,23 @@ ERROR_CODES = (
     # entering and writing (rooms.services)
     "alias_exhausted", "banned", "removed", "room_locked", "declined", "invitation_needed",
     "not_admitted", "muted", "paused", "rules_not_accepted", "room_closed", "room_full",
+    "duplicate_client_id",
     # the house rules (moderation.pipeline)
     "empty", "too_long", "blocked_word", "slow_mode", "rate_limited",
     # facilitators (moderation.services)
     "not_facilitator", "not_yourself", "target_is_facilitator", "member_not_found",
     "message_not_found", "report_not_found", "report_resolved", "empty_message", "not_admin",
     "user_not_found",
+    # the duty desk and private support (moderation.duty, moderation.support)
+    "not_on_duty", "report_taken", "not_taker", "conversation_not_found",
+    "conversation_ended", "conversation_open", "resource_not_found",
     # applications and invitations (rooms.applications)
     "session_not_found", "session_over", "too_early", "not_by_application", "note_too_long",
     "invalid_email", "application_not_found", "application_decided", "invitation_not_found",
     "invitation_used",
     # identities and REST bodies (accounts.services, the REST edges)
     "pseudonym_exhausted", "not_pseudonymous", "weak_passphrase", "bad_credentials",
-    "too_many_attempts", "bad_body",
+    "too_many_attempts", "bad_body", "invalid_display_name", "display_name_taken",
 )
 
 # Every `code` a notice can carry (docs/protocol.md, `notice`).
@@ -475,6 +622,8 @@ NOTICE_CODES = (
     # a facilitator's decision, or the server's
     "warned", "muted", "unmuted", "removed", "let_back_in", "banned", "declined",
     "session_ended", "identity_erased", "application_approved", "application_declined",
+    # what became of a request for help, true when said (moderation.duty, moderation.support)
+    "help_seen", "help_with_you", "help_handed_over", "support_requested",
 )
 
 CLOSE_CODES: dict[str, int] = {

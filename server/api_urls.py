@@ -4,6 +4,7 @@ from django.urls import path
 
 from accounts import api as accounts_api
 from moderation import api as moderation_api
+from moderation import support_api
 from rooms import api as rooms_api
 from rooms import schedule_api
 
@@ -29,6 +30,13 @@ urlpatterns = [
     path("rooms/<slug:slug>/reports/", moderation_api.ReportListView.as_view(),
          name="room-reports"),
     path("rooms/<slug:slug>/help/", moderation_api.HelpRequestView.as_view(), name="room-help"),
+    path("rooms/<slug:slug>/support/", support_api.SupportView.as_view(), name="room-support"),
+    path("rooms/<slug:slug>/support/open/", support_api.SupportOpenView.as_view(),
+         name="room-support-open"),
+    path("rooms/<slug:slug>/support/<int:conversation_id>/messages/",
+         support_api.SupportMessagesView.as_view(), name="room-support-messages"),
+    path("rooms/<slug:slug>/support/<int:conversation_id>/end/",
+         support_api.SupportEndView.as_view(), name="room-support-end"),
     path("audit.csv", moderation_api.AuditCsvView.as_view(), name="audit-csv"),
     path("rooms/<slug:slug>/sessions/", schedule_api.RoomScheduleView.as_view(),
          name="room-sessions"),
