@@ -27,7 +27,6 @@ RELAY = "frame.relay"  # consumer handler: frame_relay
 LOCALIZED = "frame.localized"  # consumer handler: frame_localized
 ADMITTED = "member.admitted"  # consumer handler: member_admitted
 CLOSE_SOCKETS = "sockets.close"  # consumer handler: sockets_close
-MEMBER_CHANGED = "member.changed"  # consumer handler: member_changed
 
 
 # --- Groups ---------------------------------------------------------------------------------------
@@ -130,13 +129,6 @@ def notice_on_commit(group: str, *, code: str, params: dict[str, Any] | None = N
 def admitted_on_commit(membership_id: int) -> None:
     """Tell the waiting sockets of an admitted alias to enter the circle."""
     event = {"type": ADMITTED}
-    transaction.on_commit(lambda: _send(member_group(membership_id), event))
-
-
-def member_changed_on_commit(membership_id: int) -> None:
-    """An alias's rights changed (muted, unmuted, banned...): its sockets drop what they
-    cached about it, so the next service call reads it fresh."""
-    event = {"type": MEMBER_CHANGED}
     transaction.on_commit(lambda: _send(member_group(membership_id), event))
 
 
