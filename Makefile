@@ -7,12 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install messages migrate seed browser npm lint bench clean
+.PHONY: run test setup install messages migrate seed browser npm lint bench bench-pipeline clean
 
 run: setup
 	$(PY) manage.py serve --host $(HOST) --port $(PORT) --purge-every 60
 
 test: setup browser npm
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: install messages migrate seed
@@ -66,7 +67,14 @@ $(NPM_STAMP): package.json package-lock.json
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Fan-out: Halqa beside its baselines (bench/README.md), about 15 minutes; `make bench
+# ARGS=--quick` is a short smoke run, `ARGS="--targets halqa,bare"` picks targets. Needs Redis
+# (redis-server) and PostgreSQL on 127.0.0.1:5432; nginx is installed with apt when root.
 bench: install
+	$(PY) bench/run.py $(ARGS)
+
+# Cost of the house-rules pipeline per message.
+bench-pipeline: install
 	$(PY) bench/pipeline_bench.py
 
 clean:

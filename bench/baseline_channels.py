@@ -3,8 +3,9 @@
     .venv/bin/python bench/baseline_channels.py [--clients 50] [--messages 200] [--rate 20]
                                                 [--layer memory|redis] [--redis-pubsub]
 
-One consumer: every socket joins one group, every text frame received is group_sent to it and
-relayed as it is. No Halqa code, no database, no auth: its own tiny settings via
+One consumer: every socket joins one group (`/ws/` all share one; `/ws/<circle>/` one per
+circle, as bench/loadgen.py uses it), every text frame received is group_sent to it and relayed as
+it is. No Halqa code, no database, no auth: its own tiny settings via
 settings.configure. Served by daphne in a subprocess (like `manage.py serve`), so the server
 does not share a process or a GIL with the clients; the difference to fanout_bench.py is what
 Halqa itself costs per message (auth, rules, SQLite write, on-commit broadcast, ack).
@@ -44,28 +45,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--prefix", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--redis-url", default=REDIS_URL, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def channel_layers(layer: str, pubsub: bool, prefix: str) -> dict[str, Any]:
+def channel_layers(layer: str, pubsub: bool, prefix: str, url: str = REDIS_URL
+                   ) -> dict[str, Any]:
     """Configured like server/settings.py does for Halqa, so the layers compare one to one."""
     if layer == "memory":
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     if pubsub:
         return {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                            "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix}}}
+                            "CONFIG": {"hosts": [url], "prefix": prefix}}}
     return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                        "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix, "expiry": 30,
+                        "CONFIG": {"hosts": [url], "prefix": prefix, "expiry": 30,
                                    "group_expiry": 86400, "capacity": 500}}}
 
 
-def serve(port: int, layer: str, pubsub: bool, prefix: str) -> None:
+def serve(port: int, layer: str, pubsub: bool, prefix: str, url: str = REDIS_URL) -> None:
     import django
     from django.conf import settings
 
     settings.configure(
         DEBUG=False, SECRET_KEY="baseline-only", ALLOWED_HOSTS=[HOST], INSTALLED_APPS=[],
-        CHANNEL_LAYERS=channel_layers(layer, pubsub, prefix), USE_I18N=False,
+        CHANNEL_LAYERS=channel_layers(layer, pubsub, prefix, url), USE_I18N=False,
     )
     django.setup()
 
@@ -76,23 +79,30 @@ def serve(port: int, layer: str, pubsub: bool, prefix: str) -> None:
     from django.urls import path
 
     class Broadcast(AsyncWebsocketConsumer):
+        group = GROUP
+
         async def connect(self) -> None:
-            await self.channel_layer.group_add(GROUP, self.channel_name)
+            circle = self.scope["url_route"]["kwargs"].get("circle")
+            if circle is not None:
+                self.group = f"{GROUP}.{circle}"
+            await self.channel_layer.group_add(self.group, self.channel_name)
             await self.accept()
 
         async def disconnect(self, code: int) -> None:
-            await self.channel_layer.group_discard(GROUP, self.channel_name)
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
         async def receive(self, text_data: str | None = None,
                           bytes_data: bytes | None = None) -> None:
             if text_data is not None:
-                await self.channel_layer.group_send(GROUP, {"type": "relay", "text": text_data})
+                await self.channel_layer.group_send(self.group,
+                                                    {"type": "relay", "text": text_data})
 
         async def relay(self, event: dict[str, Any]) -> None:
             await self.send(text_data=event["text"])
 
     application = ProtocolTypeRouter(
-        {"websocket": URLRouter([path("ws/", Broadcast.as_asgi())])}
+        {"websocket": URLRouter([path("ws/", Broadcast.as_asgi()),
+                                 path("ws/<str:circle>/", Broadcast.as_asgi())])}
     )
     # The same daphne settings as web/management/commands/serve.py.
     Server(
@@ -106,7 +116,7 @@ def serve(port: int, layer: str, pubsub: bool, prefix: str) -> None:
 def main() -> int:
     args = parse_args()
     if args.serve:
-        serve(args.port, args.layer, args.redis_pubsub, args.prefix)
+        serve(args.port, args.layer, args.redis_pubsub, args.prefix, args.redis_url)
         return 0
     cfg = Config.from_args(args)
     layer = args.layer + ("-pubsub" if args.layer == "redis" and args.redis_pubsub else "")

@@ -3,6 +3,8 @@
     .venv/bin/python bench/baseline_raw_ws.py [--clients 50] [--messages 200] [--rate 20]
 
 No Django, no ASGI, no channel layer: the floor for one Python process relaying text frames.
+Sockets are grouped by path: every socket on `/` shares one group, `/ws/<circle>/` (as
+bench/loadgen.py connects) one group per circle.
 Served from a subprocess (this file started again), so server and clients do not share a GIL.
 """
 
@@ -38,9 +40,11 @@ def parse_args() -> argparse.Namespace:
 
 
 async def serve_forever(port: int) -> None:
-    connected: set[ServerConnection] = set()
+    groups: dict[str, set[ServerConnection]] = {}
 
     async def handler(ws: ServerConnection) -> None:
+        path = ws.request.path if ws.request is not None else "/"
+        connected = groups.setdefault(path, set())
         connected.add(ws)
         try:
             async for message in ws:
@@ -48,6 +52,8 @@ async def serve_forever(port: int) -> None:
                 broadcast(connected, message)
         finally:
             connected.discard(ws)
+            if not connected:
+                groups.pop(path, None)
 
     # Same limits and keepalive as Halqa's daphne; no compression, as the clients ask none.
     async with serve(handler, HOST, port, compression=None, max_size=64 * 1024,

@@ -60,3 +60,13 @@ def is_occurrence(*, day: date, first_date: date, weekly: bool, repeat_until: da
     if day < first_date or (repeat_until is not None and day > repeat_until):
         return False
     return day == first_date or (weekly and (day - first_date).days % 7 == 0)
+
+
+WEEKS_AHEAD = 4  # how far the schedule page looks: this week and the three after it
+
+
+def week_window(*, today: date, week: int) -> tuple[date, date]:
+    """The days of one week of the schedule, [first, end): week 0 is today and the six days
+    after it, week 1 the seven after those, and so on."""
+    first = today + timedelta(days=7 * week)
+    return first, first + timedelta(days=7)

@@ -136,7 +136,7 @@ async def test_report_reaches_the_facilitators_queue(connect, identity, room):
     assert (await adb(Report.objects.get)(pk=report["id"])).status == "dismissed"
 
 
-async def test_end_session_tells_everyone_and_closes(connect, identity, room):
+async def test_end_session_tells_everyone_and_closes_their_sockets(connect, identity, room):
     fac = await adb(facilitator_for)(room)
     f, _ = await enter(connect, fac, room)
     p, _ = await enter(connect, await adb(identity)(), room)
@@ -144,7 +144,8 @@ async def test_end_session_tells_everyone_and_closes(connect, identity, room):
     assert (await p.receive_type("session.ended"))["detail"]
     out = await p.communicator.receive_output(timeout=2)
     assert out == {"type": "websocket.close", "code": protocol.CLOSE_SESSION_ENDED}
-    assert not (await adb(Room.objects.get)(pk=room.pk)).is_open
+    # The session ended, not the circle: it stays open for its next sessions.
+    assert (await adb(Room.objects.get)(pk=room.pk)).is_open
 
 
 async def test_an_unassigned_facilitator_stops_receiving_staff_frames_at_once(

@@ -169,7 +169,8 @@ def assert_effect(action: str, w: World, actor: User) -> None:
         "room.lock": lambda: room.is_locked and room.locked_at is not None,
         "room.pause": lambda: room.is_paused,
         "room.slow_mode": lambda: room.slow_mode_seconds == 30,
-        "session.end": lambda: not room.is_open and not room.sessions.filter(
+        # The session ends, the circle stays open for its next ones (closing is room.open).
+        "session.end": lambda: room.is_open and not room.sessions.filter(
             ended_at__isnull=True).exists(),
         "report.resolve": lambda: Report.objects.get(pk=w.report_id).status == "dismissed",
     }[action]

@@ -3,7 +3,7 @@ applications, and each circle's calendar feed. They render what rooms.applicatio
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
 
 from django.contrib import messages
@@ -21,7 +21,7 @@ from icalendar import Calendar, Event
 
 from accounts.models import User
 from accounts.services import identity_create_anonymous
-from rooms import applications, selectors
+from rooms import applications, schedule, selectors
 from rooms.errors import NotFound, ServiceError
 from rooms.models import Language
 
@@ -42,17 +42,44 @@ def _room(slug: str):  # type: ignore[no-untyped-def]
         raise Http404(exc.detail) from exc
 
 
+def _week_choice(value: str) -> int | None:
+    """?week=: 0 (this week, the default), 1…3, or "all" (None)."""
+    if value == "all":
+        return None
+    try:
+        week = int(value)
+    except ValueError:
+        return 0
+    return week if 0 <= week < schedule.WEEKS_AHEAD else 0
+
+
 @ensure_csrf_cookie
 def schedule_page(request: HttpRequest) -> HttpResponse:
+    """Coming sessions a week at a time (this week first), each week by day."""
     language = request.GET.get("language", "")
     if language not in Language.values:
         language = ""
     theme = request.GET.get("theme", "")[:80]
-    upcoming = applications.schedule_upcoming(language=language, theme=theme)
-    days = [(day, list(items)) for day, items in groupby(
-        upcoming, key=lambda u: timezone.localtime(u.occurrence.starts_at).date())]
+    week = _week_choice(request.GET.get("week", "0"))
+    today = timezone.localdate()
+    shown = range(schedule.WEEKS_AHEAD) if week is None else [week]
+    upcoming = applications.schedule_upcoming(language=language, theme=theme,
+                                              days=7 * schedule.WEEKS_AHEAD)
+    weeks = []
+    for number in shown:
+        first, end = schedule.week_window(today=today, week=number)
+        inside = [u for u in upcoming
+                  if first <= timezone.localtime(u.occurrence.starts_at).date() < end]
+        days = [(day, list(items)) for day, items in groupby(
+            inside, key=lambda u: timezone.localtime(u.occurrence.starts_at).date())]
+        weeks.append({"number": number, "first": first, "last": end - timedelta(days=1),
+                      "days": days})
     return render(request, "web/schedule.html", {
-        "days": days, "circle_languages": Language.choices, "language": language, "theme": theme,
+        "weeks": weeks, "week": "all" if week is None else week,
+        "week_choices": [(0, _("This week")), (1, _("Next week")), (2, _("In two weeks")),
+                         (3, _("In three weeks")), ("all", _("The next four weeks"))],
+        "next_week": week + 1 if week is not None and week + 1 < schedule.WEEKS_AHEAD else None,
+        "circle_languages": Language.choices, "language": language, "theme": theme,
         "mine": applications.applications_mine(user=request.user),
     })
 

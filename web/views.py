@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from moderation import care
 from moderation.selectors import resources_directory
 from rooms import applications, protocol, selectors
 from rooms.errors import NotFound
@@ -35,11 +36,26 @@ def _facilitates(request: HttpRequest, room: Room) -> bool:
                                                                       room=room)
 
 
+def _door(request: HttpRequest, room: Room, *, facilitates: bool) -> str:
+    """"application" when this visitor can only come in by applying (a circle by application,
+    no valid invitation yet): the page leads to its sessions and the form, not to a chat."""
+    if room.access != Room.Access.APPLICATION or facilitates:
+        return ""
+    if request.user.is_authenticated and selectors.invitation_holds(user=request.user,
+                                                                    room=room):
+        return ""
+    return "application"
+
+
 @ensure_csrf_cookie
 def room_page(request: HttpRequest, slug: str) -> HttpResponse:
     room = _room_or_404(slug)
+    facilitates = _facilitates(request, room)
+    door = _door(request, room, facilitates=facilitates)
+    upcoming = applications.schedule_upcoming(room=room)[:4] if door == "application" else []
     return render(request, "web/room.html",
-                  {"room": room, "is_facilitator": _facilitates(request, room),
+                  {"room": room, "is_facilitator": facilitates, "door": door,
+                   "upcoming": upcoming,
                    # The report form's reasons: the protocol's, as /protocol.js has them.
                    "report_reasons": protocol.vocabulary()["report_reasons"]})
 
@@ -57,6 +73,17 @@ def room_console(request: HttpRequest, slug: str) -> HttpResponse:
                if room.access == Room.Access.APPLICATION else 0)
     return render(request, "web/console.html", {"room": room, "pending_applications": pending,
                                                 "limits": protocol.LIMITS})
+
+
+@ensure_csrf_cookie
+def duty_desk(request: HttpRequest) -> HttpResponse:
+    """The duty desk: a shell; the queue, alerts and private conversations come over its own
+    websocket (/ws/duty/, moderation.consumers), where the server authorises every request."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=reverse("admin:login"))
+    if not care.is_staff_user(request.user):
+        raise PermissionDenied("Only facilitators can open the duty desk.")
+    return render(request, "web/duty.html", {})
 
 
 @ensure_csrf_cookie

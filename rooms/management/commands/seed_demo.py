@@ -159,8 +159,10 @@ class Command(BaseCommand):
             for username, password, role, superuser in DEMO_ACCOUNTS:
                 user, was_created = User.objects.get_or_create(
                     username=username,
+                    # The name they show in circles (never the login name); the facilitator
+                    # badge is the circle's to add.
                     defaults={"role": role, "is_staff": True, "is_superuser": superuser,
-                              "pseudonym": "" if superuser else "Salma (facilitator)"},
+                              "pseudonym": "Amine" if superuser else "Salma"},
                 )
                 if was_created:
                     user.set_password(password)

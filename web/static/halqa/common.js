@@ -175,6 +175,15 @@ export class LiveSocket {
     return Boolean(this.ws) && this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Close on purpose (leaving the circle): no reconnection follows. */
+  close() {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    const ws = this.ws;
+    this.ws = null; // its close event is then ignored
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
+  }
+
   send(frame) {
     if (!this.open) return false;
     this.ws.send(JSON.stringify(frame));

@@ -104,7 +104,7 @@ const DIALOGS = {
   },
   "session.end": {
     title: () => t("End the session"), confirm: () => t("End the session now"), fields: ["reason"],
-    help: () => t("Everyone is told and disconnected, and the circle closes until a facilitator opens it again. Removals, admissions, the lock, the pause and the pin end with the session."),
+    help: () => t("Ends this session only: everyone is told and disconnected, and removals, admissions, the lock, the pause and the pin end with it. The circle stays open for its next sessions on the schedule; to close it, use “Close the circle”."),
   },
 };
 

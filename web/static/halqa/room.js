@@ -4,7 +4,7 @@
 
 import {
   CLOSE, FINAL_CLOSES, LiveSocket, closeReason, el, interpolate, isFuture, newClientId,
-  renderMessage, renderPinned, t, timeLeft,
+  ngettext, renderMessage, renderPinned, t, timeLeft,
 } from "./common.js";
 
 const root = document.getElementById("room");
@@ -19,22 +19,33 @@ const els = {
   rejoin: $("rejoin-button"), pinned: $("pinned"), roomState: $("room-state"),
   help: $("help-button"), hiddenBox: $("hidden-people"), hiddenList: $("hidden-list"),
   reportDialog: $("report-dialog"), reportQuote: $("report-quote"),
-  reportReason: $("report-reason"),
+  reportReason: $("report-reason"), counter: $("counter"), membersBox: $("members-box"),
+  leave: $("leave"),
 };
 
 const TYPING_EVERY_MS = 2000;
 const JOIN_RETRY_MS = 15000;
 const HIDDEN_KEY = `halqa.hidden.${slug}`;
+const COUNTER_FROM = 0.8;        // the counter shows from 80 % of the circle's longest message
+const RETRY_FIRST_MS = 3000;     // an `internal` refusal is sent again after 3 s, 6 s, 12 s… (≤ 60 s)
+const REMOVED_RECHECK_MS = 2000; // removed: knock again quietly, to hear "let back in"
 
 const state = {
   me: null,             // `you`: alias, role, muted_until, warnings, admission
   room: null,           // room snapshot: locked, paused, slow mode, pinned
   joined: false,
+  away: false,          // was in the circle, the connection dropped: writing goes to the outbox
   ended: "",            // why the server closed this socket for good ("" while it may talk)
   lastNotice: "",       // the last removal/ban/decline/end notice: said again on close
   lastId: 0,            // highest message id seen: the resume point
   byId: new Map(),      // message id -> <li>
-  pending: new Map(),   // client_id -> {body, li}; resent after a reconnect
+  // The outbox: client_id -> {body, li, retries, timer}. Sent, not yet acknowledged, or kept
+  // after an `internal` refusal or a lost connection; sent again with the SAME client_id when
+  // the connection is back (the server stores a client_id once, so never twice).
+  pending: new Map(),
+  maxLength: Number(root.dataset.maxLength) || 2000, // the circle's longest message
+  removedUntil: null,   // removed from the session: when the cool-down ends (ISO)
+  removedTimer: null,
   hidden: loadHidden(), // aliases hidden on this screen only
   reporting: null,      // message id being reported
   joinTimer: null,
@@ -56,12 +67,97 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+// --- who can help now, and the private conversation (issue 10) --------------------------------
+const support = { id: null };
+Object.assign(els, {
+  care: $("care-status"), helpState: $("help-state"), supportPanel: $("support-panel"),
+  supportWith: $("support-with"), supportMessages: $("support-messages"),
+  supportComposer: $("support-composer"), supportInput: $("support-input"),
+  supportEnd: $("support-end"), supportRequest: $("support-request-button"),
+});
+
+/** Who can help now, true at this moment: a facilitator present (the presence list), else one
+ * on duty for this circle, else nobody (and when the next facilitated session starts). */
+function renderCare() {
+  const care = state.room?.care;
+  if (!care || !els.care) return;
+  const present = (state.members || []).some((member) => member.role === "facilitator");
+  let text;
+  if (present) text = t("A facilitator is here in the circle now.");
+  else if (care.on_duty) text = t("No facilitator is in the circle now, but one is on duty and will see a request for help.");
+  else {
+    text = t("No facilitator is here or on duty right now.");
+    if (care.next_session) {
+      text += " " + interpolate(t("The next facilitated session starts %s."),
+        [new Date(care.next_session).toLocaleString(document.documentElement.lang || undefined)]);
+    }
+  }
+  els.care.textContent = text;
+  els.care.dataset.status = present ? "present" : care.on_duty ? "on_duty" : "none";
+}
+
+/** What became of a request for help, as the server said it: nothing more. */
+function setHelpState(frame) {
+  let text = frame.detail;
+  if (frame.help_state === "waiting") text = t("No facilitator has seen this yet.");
+  els.helpState.textContent = text;
+  els.helpState.dataset.state = frame.help_state;
+  els.helpState.hidden = false;
+}
+
+function addSupportMessage(message) {
+  const li = el("li", { class: `message${message.role === "facilitator" ? " facilitator" : " mine"}` },
+    el("p", { class: "meta", dir: "auto", text: message.alias }));
+  if (message.body) li.append(el("p", { class: "body", dir: "auto", text: message.body }));
+  if (message.resource) {
+    const card = el("p", { class: "support-card" }, el("strong", { text: message.resource.name }));
+    if (message.resource.phone) {
+      card.append(" · ", el("a", { href: `tel:${message.resource.phone.replace(/[^0-9+]/g, "")}`, text: message.resource.phone }));
+    }
+    if (message.resource.url) card.append(" · ", el("a", { href: message.resource.url, rel: "noopener", text: message.resource.url }));
+    li.append(card);
+  }
+  els.supportMessages.append(li);
+  li.scrollIntoView({ block: "end" });
+}
+
+function openSupport(conversation) {
+  const first = support.id !== conversation.id;
+  support.id = conversation.id;
+  els.supportPanel.hidden = false;
+  els.supportComposer.hidden = false;
+  els.supportEnd.hidden = false;
+  els.supportRequest.hidden = true;
+  els.supportWith.textContent = interpolate(t("With %s, facilitator"), [conversation.facilitator]);
+  if (first) {
+    els.supportMessages.replaceChildren();
+    for (const message of conversation.messages) addSupportMessage(message);
+  }
+}
+
+els.supportComposer?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const body = els.supportInput.value.trim();
+  if (!body || !support.id) return;
+  live.send({ type: "support.send", conversation_id: support.id, body, client_id: newClientId() });
+});
+els.supportEnd?.addEventListener("click", () => {
+  if (support.id) live.send({ type: "support.end", conversation_id: support.id });
+});
+els.supportRequest?.addEventListener("click", () => {
+  if (!live.send({ type: "support.request" })) {
+    setStatus(t("You are not connected. If you are in danger right now, call 15 (ambulance) or 19 (police)."));
+  }
+});
+
 function setStatus(text) {
   els.status.textContent = text;
 }
 
 function show(panel) {
   for (const name of ["join", "rules", "waiting", "chat"]) els[name].hidden = name !== panel;
+  // The conversation fills the screen, its composer at the foot (halqa.css, body.in-chat).
+  document.body.classList.toggle("in-chat", panel === "chat");
 }
 
 const isMe = (alias) => Boolean(state.me) && alias === state.me.alias;
@@ -89,7 +185,7 @@ function setHidden(alias, hide) {
   }
   renderHiddenList();
   setStatus(interpolate(hide ? t("Messages from %s are hidden on your screen only.")
-    : t("Messages from %s are shown again."), [alias]));
+    : t("Messages from %s are shown again."), [iso(alias)]));
 }
 
 function renderHiddenList() {
@@ -104,26 +200,61 @@ function renderHiddenList() {
 }
 
 // --- rendering ------------------------------------------------------------------------------
-function messageActions(message) {
+/**
+ * A translated sentence with "%s" filled by nodes (user text in <bdi>), never glued as strings:
+ * each piece keeps its own direction whatever the page's.
+ */
+function fill(format, ...nodes) {
+  const parts = format.split("%s");
+  const out = [];
+  parts.forEach((part, i) => {
+    if (part) out.push(part);
+    if (i < parts.length - 1) out.push(nodes[i] ?? "");
+  });
+  return out;
+}
+
+const isolated = (text) => el("bdi", { dir: "auto", text });
+/** User text inside a plain-text sentence: Unicode isolates (FSI … PDI) keep its direction. */
+const iso = (text) => `\u2068${text}\u2069`;
+
+/**
+ * Report and Hide this person, behind one small control per message: a disclosure
+ * (<details>/<summary>), reached with Tab and named for screen readers after the author.
+ */
+function messageMenu(message) {
+  const close = () => { menu.open = false; };
   const actions = el("div", { class: "msg-actions" },
     el("button", {
       type: "button", class: "small", text: t("Report"),
       "aria-label": interpolate(t("Report this message from %s"), [message.alias]),
-      onclick: () => openReport(message),
+      onclick: () => { close(); openReport(message); },
     }));
   if (message.role !== "facilitator") {
     actions.append(el("button", {
       type: "button", class: "small", text: t("Hide this person"),
       "aria-label": interpolate(t("Hide messages from %s on my screen"), [message.alias]),
-      onclick: () => setHidden(message.alias, true),
+      onclick: () => { close(); setHidden(message.alias, true); },
     }));
   }
-  return actions;
+  const menu = el("details", { class: "msg-menu" },
+    el("summary", {},
+      el("span", { "aria-hidden": "true", text: "⋯" }),
+      el("span", { class: "visually-hidden",
+                   text: interpolate(t("Actions for this message from %s"), [message.alias]) })),
+    actions);
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu.open) {
+      close();
+      menu.querySelector("summary").focus();
+    }
+  });
+  return menu;
 }
 
 function drawMessage(message, li) {
   renderMessage(message, { li, mine: isMe(message.alias) });
-  if (message.id && !isMe(message.alias)) li.append(messageActions(message));
+  if (message.id && !isMe(message.alias)) li.querySelector(".meta").append(messageMenu(message));
   li.hidden = state.hidden.has(message.alias);
   return li;
 }
@@ -163,10 +294,27 @@ function drawQuietly(draw) {
   setTimeout(speak, 500); // a hidden tab draws no frames
 }
 
-function addNote(text, kind = "notice") {
-  const li = el("li", { class: `note ${kind}`, text });
+/** Change the conversation; if it was scrolled to its end, it stays at its end. */
+function atTheEnd(change) {
+  const list = els.messages;
+  const end = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  change();
+  if (end) list.scrollTop = list.scrollHeight;
+}
+
+/** A line in the conversation that is not a message: text, or nodes built with fill(). */
+function addNote(content, kind = "notice") {
+  const li = el("li", { class: `note ${kind}` }, ...(Array.isArray(content) ? content : [content]));
   els.messages.append(li);
   li.scrollIntoView({ block: "end" });
+  return li;
+}
+
+/** A notice's text and, apart and isolated, the reason a facilitator gave. */
+function noticeContent(frame) {
+  const content = [frame.detail];
+  if (frame.reason) content.push(" ", ...fill(t("Reason: %s"), isolated(frame.reason)));
+  return content;
 }
 
 function addSupportCard(frame) {
@@ -193,6 +341,9 @@ function renderMembers(members) {
 
 function renderRoomState(room) {
   state.room = room;
+  renderCare();
+  if (room.max_message_length) state.maxLength = room.max_message_length;
+  updateCounter();
   renderPinned(els.pinned, room.pinned);
   const lines = [];
   if (!room.is_open) lines.push(t("This circle is closed at the moment."));
@@ -206,10 +357,21 @@ function renderRoomState(room) {
   updateComposer();
 }
 
+/** Removed from the session: one sentence with the time left, redrawn as it runs down. */
+function removedText() {
+  return interpolate(t("A facilitator asked you to leave this session. You can come back in %s."),
+    [timeLeft(state.removedUntil)]);
+}
+
 /** Who may write now: not muted, not paused (facilitators always can), and still connected. */
 function updateComposer() {
   clearTimeout(state.composerTimer);
   let why = state.ended;
+  if (isFuture(state.removedUntil)) {
+    why = removedText();
+    const untilEnd = Date.parse(state.removedUntil) - Date.now();
+    state.composerTimer = setTimeout(updateComposer, Math.max(250, Math.min(15000, untilEnd + 250)));
+  }
   const mutedUntil = state.me?.muted_until;
   const muted = !isFacilitator() && isFuture(mutedUntil);
   if (!why && muted) {
@@ -220,12 +382,104 @@ function updateComposer() {
   } else if (!why && state.room?.paused && !isFacilitator()) {
     why = t("The chat is paused: you can read, and write again when a facilitator resumes it.");
   }
-  const disabled = Boolean(why) || !state.joined;
+  const disabled = Boolean(why) || !(state.joined || state.away);
   els.input.disabled = disabled;
   els.send.disabled = disabled;
   els.composer.classList.toggle("disabled", disabled);
   els.composerState.textContent = why;
   els.composerState.hidden = !why;
+}
+
+// --- the outbox: nothing typed is lost -------------------------------------------------------
+/** What a message waiting in the outbox says under it, with its retry control. */
+function outboxMark(clientId, text) {
+  const pending = state.pending.get(clientId);
+  if (!pending) return;
+  pending.li.querySelector(".outbox")?.remove();
+  pending.li.classList.add("pending");
+  atTheEnd(() => pending.li.append(el("div", { class: "outbox" },
+    el("p", { class: "why", text }),
+    el("div", { class: "outbox-actions" },
+      el("button", {
+        type: "button", class: "small", text: t("Send again now"),
+        onclick: () => retryNow(clientId),
+      })))));
+}
+
+function outboxClear(clientId) {
+  const pending = state.pending.get(clientId);
+  if (!pending) return;
+  clearTimeout(pending.timer);
+  pending.li.querySelector(".outbox")?.remove();
+  state.pending.delete(clientId);
+}
+
+/** Send one outbox message, always with its own client_id: false when not connected. */
+function sendPending(clientId) {
+  const pending = state.pending.get(clientId);
+  if (!pending) return false;
+  clearTimeout(pending.timer);
+  return live.send({ type: "message.send", body: pending.body, client_id: clientId });
+}
+
+/** After an `internal` refusal: again later by itself, 3 s, 6 s, 12 s… (at most every 60 s). */
+function retryLater(clientId) {
+  const pending = state.pending.get(clientId);
+  if (!pending) return;
+  const delay = Math.min(60000, RETRY_FIRST_MS * 2 ** pending.retries);
+  pending.retries += 1;
+  clearTimeout(pending.timer);
+  pending.timer = setTimeout(() => {
+    if (!sendPending(clientId)) outboxMark(clientId, t("Not sent yet: it will be sent when the connection is back."));
+  }, delay);
+}
+
+function retryNow(clientId) {
+  if (sendPending(clientId)) {
+    state.pending.get(clientId)?.li.querySelector(".outbox")?.remove();
+    return;
+  }
+  if (!live.open) live.connect(); // no waiting for the next try of the backoff
+  outboxMark(clientId, t("Not connected yet: your message will be sent as soon as the connection is back."));
+}
+
+/** Back in the circle (a welcome with joined): everything still in the outbox goes again. */
+function resendPending() {
+  for (const clientId of state.pending.keys()) {
+    if (sendPending(clientId)) state.pending.get(clientId)?.li.querySelector(".outbox")?.remove();
+  }
+}
+
+/** A refused message comes back to the text box (when the box is empty) so nothing is lost. */
+function giveBack(body) {
+  if (els.input.value.trim()) return false;
+  els.input.value = body;
+  updateCounter();
+  return true;
+}
+
+// --- the counter: the circle's longest message, shown as the limit comes near ---------------
+const charCount = (text) => [...text.trim()].length; // code points, as the server counts
+
+function updateCounter() {
+  if (!els.counter) return;
+  const used = charCount(els.input.value);
+  const max = state.maxLength;
+  const over = used > max;
+  els.counter.classList.toggle("near", used >= max * COUNTER_FROM && !over);
+  els.counter.classList.toggle("over", over);
+  if (over) {
+    els.counter.textContent = interpolate(
+      ngettext("%(over)s character too many: the limit here is %(max)s.",
+        "%(over)s characters too many: the limit here is %(max)s.", used - max),
+      { over: used - max, max }, true);
+  } else if (used >= max * COUNTER_FROM) {
+    els.counter.textContent = interpolate(t("%(used)s of %(max)s characters"), { used, max }, true);
+  } else {
+    els.counter.textContent = "";
+  }
+  if (over) els.input.setAttribute("aria-invalid", "true");
+  else els.input.removeAttribute("aria-invalid");
 }
 
 // --- frames from the server ---------------------------------------------------------------
@@ -234,10 +488,12 @@ const handlers = {
     state.me = frame.you;
     state.ended = "";
     state.joined = frame.joined;
+    state.away = false;
     els.rejoin.hidden = true;
     els.myAlias.textContent = frame.you.alias;
     els.rulesText.textContent = frame.rules.text;
     renderMembers(frame.members);
+    state.members = frame.members;
     renderRoomState(frame.room);
     if (!frame.rules.accepted) {
       show("rules");
@@ -250,13 +506,23 @@ const handlers = {
       return;
     }
     show("chat");
+    els.leave.hidden = false;
     if (!frame.joined) return;
-    setStatus(interpolate(t("You are in the circle as %s."), [frame.you.alias]));
+    if (state.removedUntil) {
+      state.removedUntil = null;
+      clearTimeout(state.removedTimer);
+    }
+    setStatus(interpolate(t("You are in the circle as %s."), [iso(frame.you.alias)]));
     drawQuietly(() => {
       for (const message of frame.history) addMessage(message);
       if (frame.history_truncated) addNote(t("Some earlier messages are not shown."));
     });
     resendPending();
+    // Any private conversation this alias is in comes back with its messages.
+    if (!isFacilitator()) {
+      els.supportRequest.hidden = support.id !== null;
+      live.send({ type: "support.sync" });
+    }
   },
   you(frame) {
     state.me = frame.you;
@@ -271,97 +537,174 @@ const handlers = {
   "message.deleted"(frame) {
     for (const id of frame.ids) {
       const li = state.byId.get(id);
-      if (li) li.remove();
       state.byId.delete(id);
+      if (!li) continue;
+      if (frame.by === "facilitator" && li.classList.contains("mine")) {
+        // Its author is told, in place: the message did not just vanish.
+        li.className = "message mine removed-by-staff";
+        li.replaceChildren(el("p", { class: "body", text: t("A facilitator removed this message.") }));
+      } else {
+        li.remove();
+      }
     }
   },
   "message.ack"(frame) {
     const pending = state.pending.get(frame.client_id);
     if (!pending) return;
-    state.pending.delete(frame.client_id);
+    outboxClear(frame.client_id);
     pending.li.dataset.id = String(frame.id);
     if (!state.byId.has(frame.id)) state.byId.set(frame.id, pending.li);
     else if (state.byId.get(frame.id) !== pending.li) pending.li.remove();
   },
   presence(frame) {
     renderMembers(frame.members);
+    state.members = frame.members;
+    renderCare();
+  },
+  "support.state"(frame) {
+    const open = frame.conversations.find((c) => !c.ended_at);
+    if (open) openSupport(open);
+  },
+  "support.opened"(frame) {
+    openSupport(frame.conversation);
+  },
+  "support.message"(frame) {
+    if (frame.conversation_id === support.id) addSupportMessage(frame.message);
+  },
+  "support.ended"(frame) {
+    if (frame.conversation_id !== support.id) return;
+    support.id = null;
+    els.supportMessages.append(el("li", { class: "note notice private", text: t("The private conversation has ended.") }));
+    els.supportComposer.hidden = true;
+    els.supportEnd.hidden = true;
+    els.supportRequest.hidden = false;
+  },
+  "duty.ack"(frame) {
+    if (frame.request === "support.send") els.supportInput.value = "";
   },
   typing(frame) {
     if (isMe(frame.alias) || state.hidden.has(frame.alias)) return;
-    els.typing.textContent = interpolate(t("%s is typing…"), [frame.alias]);
+    els.typing.textContent = interpolate(t("%s is typing…"), [iso(frame.alias)]);
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(() => { els.typing.textContent = ""; }, 3500);
   },
   notice(frame) {
+    if (frame.help_state) setHelpState(frame);
     if (frame.resources) {
       addSupportCard(frame);
       return;
     }
-    // The warning's reason is already in its text; the others carry it apart.
-    const reason = frame.reason && frame.code !== "warned"
-      ? " " + interpolate(t("Reason: %s"), [frame.reason]) : "";
-    const text = frame.detail + reason;
     switch (frame.code) {
       case "muted":
         if (state.me && frame.until) state.me = { ...state.me, muted_until: frame.until };
         updateComposer();
-        addNote(text, "notice private important");
+        addNote(noticeContent(frame), "notice private important");
         break;
       case "unmuted":
         if (state.me) state.me = { ...state.me, muted_until: null };
         updateComposer();
-        addNote(text, "notice private");
+        addNote(noticeContent(frame), "notice private");
         break;
       case "warned":
-        addNote(text, "notice private important");
+        addNote(noticeContent(frame), "notice private important");
         break;
       case "removed":
+        // Said once, where the composer was, with the time left (updateComposer); the close
+        // that follows adds nothing.
+        state.removedUntil = frame.until || null;
+        state.lastNotice = "";
+        if (!isFuture(state.removedUntil)) {
+          addNote(noticeContent({ ...frame, detail: closeReason(CLOSE.REMOVED) }),
+            "notice private important"); // no cool-down: back in a moment, by itself
+        } else if (frame.reason) {
+          addNote(noticeContent({ ...frame, detail: "" }), "notice private");
+        }
+        updateComposer();
+        break;
+      case "let_back_in":
+        state.removedUntil = null;
+        clearTimeout(state.removedTimer);
+        addNote(noticeContent(frame), "notice private important");
+        setStatus(frame.detail);
+        if (!state.joined) live.send({ type: "join" });
+        updateComposer();
+        break;
       case "banned":
       case "declined":
-        state.lastNotice = text;
-        if (!els.chat.hidden) addNote(text, "notice private important");
-        setStatus(text);
+        state.lastNotice = frame.detail;
+        if (!els.chat.hidden) addNote(noticeContent(frame), "notice private important");
         break;
       default:
-        addNote(text, "notice private");
+        addNote(noticeContent(frame), "notice private");
     }
   },
   "session.ended"(frame) {
     state.lastNotice = frame.detail;
     if (!els.chat.hidden) addNote(frame.detail, "notice important");
-    setStatus(frame.detail);
   },
   "crisis.alert"(frame) {
     // Facilitators only: someone may need them now.
-    addNote(interpolate(t("%s may be in crisis. Consider reaching out to them privately."),
-      [frame.alias]), "alert");
+    addNote(fill(t("%s may be in crisis. Consider reaching out to them privately."),
+      isolated(frame.alias)), "alert");
     const li = state.byId.get(frame.message_id);
     if (li) li.classList.add("crisis");
   },
   error(frame) {
     if (frame.ref && state.pending.has(frame.ref)) {
       const pending = state.pending.get(frame.ref);
-      state.pending.delete(frame.ref);
+      if (frame.code === "internal") {
+        // Our side failed, not the message: it stays in the outbox and goes again by itself.
+        outboxMark(frame.ref, t("Not sent yet: something went wrong on our side. It will be sent again in a moment."));
+        retryLater(frame.ref);
+        return;
+      }
+      outboxClear(frame.ref);
       pending.li.classList.remove("pending");
       pending.li.classList.add("failed");
-      pending.li.append(el("p", { class: "why", text: frame.detail }));
+      const back = giveBack(pending.body);
+      atTheEnd(() => {
+        pending.li.append(el("p", { class: "why", text: frame.detail }));
+        if (back) {
+          pending.li.append(el("p", { class: "why", text: t("Your text is back in the box.") }));
+        } else {
+          pending.li.append(el("div", { class: "outbox-actions" }, el("button", {
+            type: "button", class: "small", text: t("Put it back in the box"),
+            onclick: (event) => {
+              if (giveBack(pending.body)) event.currentTarget.remove();
+              else setStatus(t("Send or clear what is in the box first."));
+              els.input.focus();
+            },
+          })));
+        }
+      });
+      if (back) els.input.focus();
       if (frame.code === "muted" && frame.muted_until && state.me) {
         state.me = { ...state.me, muted_until: frame.muted_until };
         updateComposer();
       }
       return;
     }
-    setStatus(frame.detail);
     clearTimeout(state.joinTimer);
+    if (frame.code === "removed") {
+      // Still in the cool-down (a reload, or the quiet knock after the close): one sentence
+      // with the time left, and a knock again when it ends. The socket stays open, so "let
+      // back in" reaches it.
+      const seconds = frame.retry_after || 60;
+      state.removedUntil = new Date(Date.now() + seconds * 1000).toISOString();
+      updateComposer();
+      setStatus("");
+      if (seconds < 86400) {
+        state.joinTimer = setTimeout(() => live.send({ type: "join" }), seconds * 1000);
+      }
+      return;
+    }
+    setStatus(frame.detail);
     if (["room_full", "room_closed", "room_locked"].includes(frame.code)) {
       state.joinTimer = setTimeout(() => live.send({ type: "join" }), JOIN_RETRY_MS);
-    } else if (["banned", "removed", "declined"].includes(frame.code)) {
+    } else if (["banned", "declined"].includes(frame.code)) {
       // Refused at the door: the socket stays open but this person cannot take part.
       state.ended = frame.detail;
       updateComposer();
-      if (frame.code === "removed" && frame.retry_after && frame.retry_after < 86400) {
-        state.joinTimer = setTimeout(() => live.send({ type: "join" }), frame.retry_after * 1000);
-      }
     }
   },
   pong() {},
@@ -369,7 +712,9 @@ const handlers = {
 
 // --- the socket ---------------------------------------------------------------------------
 function onClose(event) {
+  const wasIn = state.joined || state.away;
   state.joined = false;
+  state.away = false;
   if (event.code === CLOSE.NOT_AUTHENTICATED) {
     show("join");
     setStatus(closeReason(event.code));
@@ -378,33 +723,50 @@ function onClose(event) {
   if (event.code === CLOSE.IDENTITY_ERASED) {
     els.messages.replaceChildren();
     state.byId.clear();
+    state.pending.clear();
     show("join");
     setStatus(closeReason(event.code));
     return false;
   }
+  if (event.code === CLOSE.REMOVED) {
+    // Out of this session for the cool-down: its live state is not ours to show. The page
+    // knocks again quietly in a moment (refused until the cool-down ends, but listening, so a
+    // facilitator's "let back in" is heard), and joins by itself when the time is up.
+    renderMembers([]);
+    renderPinned(els.pinned, null);
+    els.roomState.hidden = true;
+    if (state.removedUntil === null) state.removedUntil = new Date(Date.now() + 60000).toISOString();
+    updateComposer();
+    setStatus("");
+    clearTimeout(state.removedTimer);
+    state.removedTimer = setTimeout(() => live.connect(), REMOVED_RECHECK_MS);
+    return false;
+  }
   if (FINAL_CLOSES.has(event.code)) {
-    // Removed, banned, declined or the session ended: say why, and do not knock again.
+    // Banned, declined or the session ended: say why, and do not knock again.
     state.ended = state.lastNotice || closeReason(event.code);
     state.lastNotice = "";
     // Out of the circle: its live state (who is here, the pin, the lock) is not ours to show.
     renderMembers([]);
     renderPinned(els.pinned, null);
     els.roomState.hidden = true;
-    setStatus(state.ended);
-    if (!els.waiting.hidden) show(null); // declined at the door: only the reason stays
+    setStatus("");
+    if (!els.waiting.hidden) {
+      show(null); // declined at the door: only the reason stays
+      setStatus(state.ended);
+    }
     updateComposer();
-    els.rejoin.hidden = !(event.code === CLOSE.REMOVED || event.code === CLOSE.SESSION_ENDED);
+    els.rejoin.hidden = event.code !== CLOSE.SESSION_ENDED;
     return false;
   }
   if (event.code === CLOSE.FLOODING) setStatus(t("Too many messages at once. Reconnecting soon."));
+  state.away = wasIn; // what is written now waits in the outbox
+  for (const [clientId, pending] of state.pending) {
+    if (pending.li.querySelector(".outbox")) continue; // already says why it waits
+    outboxMark(clientId, t("Not sent yet: it will be sent when the connection is back."));
+  }
   updateComposer();
   return true;
-}
-
-function resendPending() {
-  for (const [clientId, pending] of state.pending) {
-    live.send({ type: "message.send", body: pending.body, client_id: clientId });
-  }
 }
 
 // --- user actions -------------------------------------------------------------------------
@@ -430,19 +792,32 @@ function submitMessage(event) {
   event.preventDefault();
   const body = els.input.value.trim();
   if (!body || els.input.disabled) return;
+  const used = charCount(body);
+  if (used > state.maxLength) {
+    // Refused here, before sending: the text stays in the box, the counter says how much to cut.
+    updateCounter();
+    setStatus(interpolate(t("Your message is too long for this circle (%(used)s characters, at most %(max)s). Please shorten it: your text is still in the box."),
+      { used, max: state.maxLength }, true));
+    els.input.focus();
+    return;
+  }
   const clientId = newClientId();
   const li = renderMessage({ id: 0, alias: state.me ? state.me.alias : "", role: "participant",
     body, created_at: new Date().toISOString() }, { mine: true });
   li.classList.add("pending");
   els.messages.append(li);
   li.scrollIntoView({ block: "end" });
-  state.pending.set(clientId, { body, li });
-  live.send({ type: "message.send", body, client_id: clientId });  // else resent on reconnect
+  state.pending.set(clientId, { body, li, retries: 0, timer: null });
+  if (!sendPending(clientId)) {
+    outboxMark(clientId, t("Not sent yet: it will be sent when the connection is back."));
+  }
   els.input.value = "";
+  updateCounter();
   els.input.focus();
 }
 
 function onInput() {
+  updateCounter();
   const now = Date.now();
   if (now - state.lastTyping > TYPING_EVERY_MS) {
     state.lastTyping = now;
@@ -469,7 +844,7 @@ function reportClosed() {
 
 function askForHelp() {
   if (live.send({ type: "help.request" })) {
-    setStatus(t("The facilitators have been told privately. Help is on its way."));
+    setStatus(t("Your request was sent to the facilitators privately."));
   } else {
     setStatus(t("You are not connected. If you are in danger right now, call 15 (ambulance) or 19 (police)."));
   }
@@ -481,6 +856,7 @@ els.composer.addEventListener("submit", submitMessage);
 els.input.addEventListener("input", onInput);
 els.input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault(); // Enter sends; it adds no line break to a text kept in the box
     els.composer.requestSubmit();
   }
 });
@@ -490,9 +866,24 @@ els.rejoin.addEventListener("click", () => {
   els.rejoin.hidden = true;
   live.connect();
 });
+// Leaving: the connection closes now (the others see one person fewer at once), then the page
+// goes back to the circles (where the form leads).
+els.leave.addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(state.joinTimer);
+  clearTimeout(state.removedTimer);
+  live.close();
+  window.location.assign(els.leave.action);
+});
+// Who is present: folded on a phone, open beside the conversation on a wide screen.
+if (window.matchMedia("(min-width: 48rem)").matches) els.membersBox.open = true;
 renderHiddenList();
+updateCounter();
 
-if (root.dataset.authenticated === "1") {
+if (root.dataset.door === "application") {
+  // A circle by application, and no invitation yet: the page shows its sessions and the form.
+  show(null);
+} else if (root.dataset.authenticated === "1") {
   live.connect();
 } else {
   show("join");
