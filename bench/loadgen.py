@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import random
@@ -272,6 +273,10 @@ class LoadGen:
             todo = [m for m in todo if m.ws is None]
             if not todo:
                 break
+        # Everything allocated so far (sockets, connections) lives until the end: out of the
+        # collector's sight, so that a full collection cannot pause the generator mid-step.
+        gc.collect()
+        gc.freeze()
         return self.connected
 
     async def _open(self, member: Member, gate: asyncio.Semaphore) -> None:
@@ -358,6 +363,7 @@ class LoadGen:
         for task in readers:
             task.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+        gc.unfreeze()  # what the closed sockets held can go now
 
     # --- load ---
     async def quiet(self, idle: float = 0.5, limit: float = 15.0) -> bool:
@@ -387,6 +393,7 @@ class LoadGen:
             senders.setdefault(m.circle, m)
         lags: list[float] = []
         lates: list[float] = []
+        gc.disable()  # no collector pause inside a step (frames are freed by refcount anyway)
         began_wall, began_cpu = time.monotonic(), time.process_time()
         began_wait = run_delay_seconds()
         t0 = began_wall + 0.05
@@ -415,15 +422,18 @@ class LoadGen:
                 result.sent += 1
                 result.expected += members_of[c]
 
-        await asyncio.gather(*(send_circle(c) for c in circles if c in senders))
-        last_send = time.monotonic()
-        step.progress_at = last_send
-        while result.received < result.expected:
-            now = time.monotonic()
-            if now - step.progress_at >= idle or now - last_send >= max_drain:
-                break
-            await asyncio.sleep(0.01)
-        self.current = None
+        try:
+            await asyncio.gather(*(send_circle(c) for c in circles if c in senders))
+            last_send = time.monotonic()
+            step.progress_at = last_send
+            while result.received < result.expected:
+                now = time.monotonic()
+                if now - step.progress_at >= idle or now - last_send >= max_drain:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            self.current = None
+            gc.enable()
         wall = time.monotonic() - began_wall
         result.wall = wall
         result.generator_cpu = (time.process_time() - began_cpu) / wall

@@ -593,18 +593,34 @@ async def measured_step(gen: LoadGen, running: Running, rate: float, seconds: fl
     return result
 
 
+MAX_RETRIES = 3  # per ladder
+OTHERS_RETRY = 0.30  # share of the server's core taken by other programs that earns a retry
+
+
+def disturbance(result: StepResult) -> str:
+    """Why a step may have failed for reasons outside the server ('' when none is seen)."""
+    if result.generator_limited and result.generator_cpu < GENERATOR_CPU_LIMIT:
+        return "the generator was held up (its core was busy with another program)"
+    if result.server.get("core_others", 0.0) >= OTHERS_RETRY:
+        return (f"other programs took {result.server['core_others']:.0%} of the server's core "
+                "(PostgreSQL counts there)")
+    return ""
+
+
 async def ladder(gen: LoadGen, out: WorkloadResult, running: Running, plan: Plan,
                  cores: Cores) -> None:
     """Light load, then x factor until a step fails, then bisect between pass and fail."""
     steps: list[StepResult] = []
+    retries = [MAX_RETRIES]
 
     async def run(rate: float, seconds: float) -> StepResult:
         result = await measured_step(gen, running, rate, seconds, plan, cores)
-        if (not result.ok and result.generator_limited
-                and result.generator_cpu < GENERATOR_CPU_LIMIT):
-            # The generator was held up (its core busy with something else), not saturated:
-            # that step says nothing about the server; once more.
-            log("    the generator was held up: the same step again")
+        disturbed = disturbance(result)
+        if not result.ok and disturbed and retries[0] > 0:
+            # A step that failed while something else held a core says little about the
+            # server: once more (a few times per ladder at most, to bound the run's length).
+            retries[0] -= 1
+            log(f"    {disturbed}: the same step again")
             steps.append(result)
             result = await measured_step(gen, running, rate, seconds, plan, cores)
         steps.append(result)
@@ -733,7 +749,20 @@ def workload(target: TargetResult, circles: int, members: int) -> WorkloadResult
     return None
 
 
-def report(results: list[TargetResult], plan: Plan, cores: Cores, elapsed: float) -> str:
+def machine_busy(seconds: float = 1.0) -> float:
+    """Share of all cores busy over `seconds`, before the bench starts anything."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as handle:
+            values = [int(v) for v in handle.readline().split()[1:]]
+        return sum(values[:8]), values[3] + values[4]
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+def report(results: list[TargetResult], plan: Plan, cores: Cores, elapsed: float,
+           busy: float) -> str:
     lines: list[str] = []
     first = plan.workloads[0]
     names = [f"{c}x{m}" for c, m in plan.workloads]
@@ -742,7 +771,9 @@ def report(results: list[TargetResult], plan: Plan, cores: Cores, elapsed: float
         f"SLO = p99 <= {SLO_P99_MS:g} ms with nothing lost; {cores.count} cores, "
         + (f"server on core {cores.servers[0]}, generator on core {cores.generator}"
            if cores.servers else "no pinning (one core)")
-        + f"; {'quick' if plan.quick else 'full'} run, {elapsed / 60:.1f} min.")
+        + f"; {'quick' if plan.quick else 'full'} run, {elapsed / 60:.1f} min; before it started, "
+        f"other programs kept the machine {busy:.0%} busy"
+        + (" (figures will be noisy: see the notes)." if busy >= 0.10 else "."))
     lines.append("")
     head = ["server"] + [f"deliveries/s within the SLO, {n}" for n in names] + [
         f"server CPU per delivery ({names[0]})", f"p50 / p99 at {LIGHT_RATE:g} msgs/s "
@@ -790,8 +821,12 @@ def report(results: list[TargetResult], plan: Plan, cores: Cores, elapsed: float
             parts = []
             for c, m in plan.workloads:
                 hw, bw = workload(by_name[halqa], c, m), workload(by_name[base], c, m)
-                if hw and bw and bw.within_slo:
-                    parts.append(f"deliveries/s {c}x{m} {hw.within_slo / bw.within_slo:.2f}x")
+                if hw and bw and hw.best is None:
+                    parts.append(f"deliveries/s {c}x{m} - ({halqa}: no step passed)")
+                elif hw and bw and bw.within_slo:
+                    parts.append(f"deliveries/s {c}x{m} {hw.within_slo / bw.within_slo:.2f}x"
+                                 + (" (b/d generator-limited: an upper bound)"
+                                    if bw.generator_limited else ""))
             hw, bw = workload(by_name[halqa], *first), workload(by_name[base], *first)
             if hw and bw and hw.light and bw.light and bw.light["p50_ms"]:
                 parts.append(f"p50 at {LIGHT_RATE:g} msgs/s "
@@ -853,6 +888,9 @@ async def main_async(args: argparse.Namespace) -> int:
         f"{cores.generator}, Redis/nginx on {cores.helpers}; workloads "
         f"{', '.join(f'{c}x{m}' for c, m in plan.workloads)}; "
         f"{'quick' if plan.quick else 'full'} run")
+    busy = machine_busy()
+    if busy >= 0.10:
+        log(f"other programs keep this machine {busy:.0%} busy: the figures will be noisy")
     began = time.monotonic()
     results: list[TargetResult] = []
     for name in targets:
@@ -868,7 +906,7 @@ async def main_async(args: argparse.Namespace) -> int:
         else:
             results.append(await measure_target(name, plan, cores))
     elapsed = time.monotonic() - began
-    table = report(results, plan, cores, elapsed)
+    table = report(results, plan, cores, elapsed, busy)
     print(table, flush=True)
     if args.json:
         with open(args.json, "w") as handle:  # noqa: ASYNC230 (once, at the very end)

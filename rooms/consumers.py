@@ -85,6 +85,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             ))
             await self.close(code=protocol.CLOSE_NOT_AUTHENTICATED)
             return
+        try:  # a reconnect storm is refused here, before anything is read or written
+            await database_sync_to_async(services.connection_admit)(user_id=user.pk)
+        except ServiceError as exc:
+            await self.send_error(exc)
+            await self.close(code=protocol.CLOSE_FLOODING)
+            return
         self.after = await self._resume_point()
         try:
             self.membership = await database_sync_to_async(_enter)(
@@ -319,7 +325,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         kind = event["type"]
         if kind == events.RELAY:
-            if event.get("message_id") not in self.history_ids:
+            if self._backlog() > settings.HALQA["SLOW_READER_BYTES"]:
+                await self._too_far_behind()
+            elif event.get("message_id") not in self.history_ids:
                 await self.send(text_data=event["text"])
         elif kind == events.LOCALIZED:
             await self.frame_localized(event)
@@ -331,6 +339,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if event.get("message_id") in self.history_ids:
             return
         await self.send(text_data=event["text"])
+
+    def _backlog(self) -> int:
+        """Bytes already written to this socket that the network has not taken yet, as the
+        server tells (`manage.py serve` adds the ASGI extension `halqa.backlog`); 0 where it
+        does not say."""
+        backlog = (self.scope.get("extensions") or {}).get("halqa.backlog")
+        return backlog() if backlog is not None else 0
+
+    async def _too_far_behind(self) -> None:
+        """Stop writing to a reader that cannot keep up: it reconnects and resumes exactly
+        where it was (?after=), the others never wait for it."""
+        if self.membership is not None:
+            await self._hub().detach(self.membership.room_id, self)
+        log.info("a socket fell too far behind and was closed")
+        await self.close(code=protocol.CLOSE_TOO_FAR_BEHIND)
 
     async def frame_localized(self, event: dict[str, Any]) -> None:
         """A notice about a decision, rendered in this socket's reader's language."""

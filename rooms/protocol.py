@@ -30,6 +30,7 @@ CLOSE_IDENTITY_ERASED = 4410
 CLOSE_SESSION_ENDED = 4411
 CLOSE_ROLE_CHANGED = 4412  # made or unmade a facilitator of this circle: reconnect
 CLOSE_NOT_FACILITATOR = 4413  # the duty desk's socket is for facilitators and admins only
+CLOSE_TOO_FAR_BEHIND = 4414  # reads too slowly to keep up with the circle: resume with ?after=
 CLOSE_FLOODING = 4429
 
 MAX_FRAME_CHARS = 16_384  # a frame larger than this is refused before parsing
@@ -612,6 +613,9 @@ ERROR_CODES = (
     # identities and REST bodies (accounts.services, the REST edges)
     "pseudonym_exhausted", "not_pseudonymous", "weak_passphrase", "bad_credentials",
     "too_many_attempts", "bad_body", "invalid_display_name", "display_name_taken",
+    # the limits on every door (moderation.ratelimit, docs/security.md): each with retry_after
+    "too_many_help_requests", "too_many_reports", "too_many_notes", "too_many_applications",
+    "too_many_identities", "too_many_connections",
 )
 
 # Every `code` a notice can carry (docs/protocol.md, `notice`).

@@ -265,6 +265,10 @@ HALQA = {
     "RESUME_LIMIT": env.int("HALQA_RESUME_LIMIT", default=1000),
     # A socket that has not pinged for this long no longer counts as present.
     "PRESENCE_TIMEOUT": env.int("HALQA_PRESENCE_TIMEOUT", default=75),
+    # A socket whose unsent frames pass this many bytes (a reader on a stalled network) is
+    # closed with 4414 and resumes with ?after=, so it cannot hold the server's memory or
+    # slow the circle down for everyone else.
+    "SLOW_READER_BYTES": env.int("HALQA_SLOW_READER_BYTES", default=1024 * 1024),
     # The longest retention an admin may give a circle's messages.
     "MAX_RETENTION_HOURS": env.int("HALQA_MAX_RETENTION_HOURS", default=24 * 30),
     # Ephemeral circles: a backstop in case a session is never ended.

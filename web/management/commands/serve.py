@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from daphne.endpoints import build_endpoint_description_strings
@@ -43,7 +44,7 @@ class Command(BaseCommand):
                              name="halqa-purge").start()
         self.stdout.write(f"Halqa is serving on http://{host}:{port}/ (no access log)")
         self.stdout.flush()
-        server = Server(
+        server = _Server(
             application=application,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             action_logger=None,  # daphne's access log would record client addresses
@@ -57,6 +58,27 @@ class Command(BaseCommand):
         # starts serving: the one moment to change the factory.
         server.ready_callable = lambda: _websocket_factory_set(server)
         server.run()
+
+
+def _backlog(protocol: WebSocketProtocol) -> int:
+    """Bytes written to this connection that the network has not taken yet (Twisted's buffer)."""
+    transport = protocol.transport
+    if transport is None:
+        return 0
+    return (len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+            + getattr(transport, "_tempDataLen", 0))
+
+
+class _Server(Server):
+    """daphne, telling each websocket how far behind its reader is (the ASGI extension
+    `halqa.backlog`), so the circle's fan-out can close a reader that cannot keep up instead of
+    buffering for it without end (rooms.consumers)."""
+
+    def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
+        if scope.get("type") == "websocket":
+            scope = {**scope, "extensions": {**(scope.get("extensions") or {}),
+                                             "halqa.backlog": partial(_backlog, protocol)}}
+        return super().create_application(protocol, scope)
 
 
 class _WebSocketProtocol(WebSocketProtocol):
