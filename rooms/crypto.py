@@ -1,23 +1,32 @@
-"""Message text at rest: encrypted with a key per circle session, itself wrapped by a master key.
+"""Message text at rest: encrypted with a key per author and circle session, wrapped by a master
+key.
 
-Destroying a session's key makes every copy of that session's rows unreadable: crypto-shredding.
-- Ephemeral circles keep their session key only in the cache (Redis, which keeps nothing on disk,
-  or the server's memory), never in the database, so no database backup ever holds it. Ending
-  the session deletes the key.
-- Timed circles keep the wrapped key on the session row until the last message it protects has
-  expired; then the row goes.
+Destroying a key makes every copy of what it encrypted unreadable: crypto-shredding. Each alias
+writes in each circle session with a data key of its own (`rooms.AuthorKey`): its circle
+messages, its private support messages, and the copy a report keeps of one of them. So a key
+dies with whichever comes first: its session (ephemeral circles), its last message (timed
+circles, rooms.retention), or its author ("Forget me", accounts.services.identity_erase).
+- Ephemeral circles keep every wrapped key (the session's and each author's) only in the cache
+  (Redis, which keeps nothing on disk, or the server's memory), never in the database, so no
+  database backup ever holds one. Ending the session deletes them.
+- Timed circles keep each author's wrapped key on its `rooms_authorkey` row until its session
+  is over and the last message it protects has expired; then the row goes.
+Random keys, not keys derived from the session's (HKDF(session key, author)): a derived key
+cannot be destroyed apart from its session, so "Forget me" could not shred one author's words
+while the others' stay readable.
 Master keys come from HALQA_MASTER_KEYS (several, newest first, for rotation); the embedded
 default keeps one in var/master_keys, outside git.
 
 Short texts kept apart from any session are sealed with the master key itself; SEALED_FIELDS
-lists every one of them, and `master_key_rotate` re-wraps every session key and re-seals every
-registered field with the newest master key.
+lists every one of them, and `master_key_rotate` re-wraps every session and author key and
+re-seals every registered field with the newest master key.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from functools import cache as memoize
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -79,9 +88,52 @@ def _fernet_for(wrapped: str | None) -> Fernet:
 
 
 def forget(wrapped: str | None) -> None:
-    """Drop an unwrapped key from this process's memory at once."""
+    """Drop an unwrapped key from this process's memory at once (and the author key it is)."""
     with _lock:
         _unwrapped.pop(wrapped or "", None)
+        for spot in [spot for spot, (_at, _key_id, known) in _author_keys.items()
+                     if known == wrapped]:
+            del _author_keys[spot]
+
+
+def forget_all() -> None:
+    """Drop every unwrapped key from this process's memory (a master key was removed)."""
+    with _lock:
+        _unwrapped.clear()
+        _author_keys.clear()
+
+
+# The key each alias writes with in each session, for the write path: (session id, session
+# start, membership id) -> (when, key row id, wrapped key); the start tells a session apart
+# from a later row with the same id (a restored database). Filled by
+# rooms.services.author_key_ensure; entries live KEY_CACHE_SECONDS at most, and `forget` drops
+# one at once.
+_author_keys: dict[tuple[int, datetime, int], tuple[float, int, str]] = {}
+
+
+def author_key_cached(*, session_id: int, session_started: datetime, membership_id: int
+                      ) -> tuple[int, str] | None:
+    """(key row id, wrapped key) of this author in this session, if this process has it."""
+    with _lock:
+        hit = _author_keys.get((session_id, session_started, membership_id))
+    if hit is None or time.monotonic() - hit[0] >= KEY_CACHE_SECONDS:
+        return None
+    return hit[1], hit[2]
+
+
+def author_key_remember(*, session_id: int, session_started: datetime, membership_id: int,
+                        key_id: int, wrapped: str) -> None:
+    with _lock:
+        if len(_author_keys) > 4096:
+            _author_keys.clear()
+        _author_keys[(session_id, session_started, membership_id)] = (
+            time.monotonic(), key_id, wrapped)
+
+
+def author_key_drop(*, session_id: int, session_started: datetime, membership_id: int) -> None:
+    """Forget which key this author writes with here (its row turned out to be gone)."""
+    with _lock:
+        _author_keys.pop((session_id, session_started, membership_id), None)
 
 
 def encrypt(*, wrapped_key: str | None, text: str) -> str:
@@ -133,12 +185,46 @@ def ephemeral_key_destroy(*, session_id: int) -> None:
     cache.delete(_cache_name(session_id))
 
 
+# --- Author keys of ephemeral sessions: in the cache only, by key row id --------------------------
+def _author_cache_name(key_id: int) -> str:
+    return f"author-key:{key_id}"
+
+
+def ephemeral_author_key_put(*, key_id: int, wrapped_key: str, seconds: int) -> None:
+    cache.set(_author_cache_name(key_id), wrapped_key, seconds)
+
+
+def ephemeral_author_key_get(*, key_id: int) -> str | None:
+    return cache.get(_author_cache_name(key_id))
+
+
+def ephemeral_author_key_renew(*, key_id: int, wrapped_key: str, seconds: int) -> str:
+    """A new key for a row whose cache entry was lost (a restart, an eviction), unless another
+    process renewed it first: the key the cache holds now. What the lost key encrypted stays
+    unreadable."""
+    cache.add(_author_cache_name(key_id), wrapped_key, seconds)
+    return cache.get(_author_cache_name(key_id)) or wrapped_key
+
+
+def author_keys_destroy(*, key_ids: list[int], wrapped: list[str]) -> None:
+    """Destroy author keys whose rows are gone: their cache entries (ephemeral circles) and
+    every unwrapped copy in this process's memory. Other processes forget theirs within
+    KEY_CACHE_SECONDS."""
+    names = [_author_cache_name(key_id) for key_id in key_ids]
+    found = list(cache.get_many(names).values()) if names else []
+    if names:
+        cache.delete_many(names)
+    for known in [*wrapped, *found]:
+        forget(known)
+
+
 # --- Rotation: everything the master keys protect -------------------------------------------
 # Every field holding text sealed with the master key, as (model label, field name). A new
 # `*_sealed` field must be listed here: tests/test_key_rotation.py fails otherwise, and
 # `master_key_rotate` would leave it behind on the old key.
+# (A report's copy of the reported text is not sealed: it is encrypted with the key of the
+# message it copies, `moderation.Report.snapshot_encrypted`, and dies with it.)
 SEALED_FIELDS: tuple[tuple[str, str], ...] = (
-    ("moderation.Report", "snapshot_sealed"),
     ("rooms.Invitation", "token_sealed"),
     ("rooms.Application", "note_sealed"),
     ("rooms.Application", "contact_sealed"),
@@ -149,7 +235,7 @@ BATCH = 500
 
 def sealed_fields_reseal() -> dict[str, int]:
     """Re-seal every registered field with the newest master key, one transaction per field.
-    Returns how many values each field had re-sealed ("moderation.Report.snapshot_sealed": 3),
+    Returns how many values each field had re-sealed ("rooms.Invitation.token_sealed": 3),
     plus UNREADABLE: values no configured key opens, left as they are."""
     counts: dict[str, int] = {UNREADABLE: 0}
     for label, field in SEALED_FIELDS:
@@ -208,10 +294,52 @@ def session_keys_rewrap() -> dict[str, int]:
     return counts
 
 
+def author_keys_rewrap() -> dict[str, int]:
+    """Re-wrap every author key with the newest master key: on the rows of timed circles, and
+    in the cache for the open sessions of ephemeral circles (rooms.AuthorKey). The keys
+    themselves, and so the messages and report copies, are unchanged."""
+    key_model = apps.get_model("rooms", "AuthorKey")
+    counts = {"author_keys": 0, "ephemeral_author_keys": 0, UNREADABLE: 0}
+    with transaction.atomic():
+        changed = []
+        for key in key_model.objects.select_for_update().exclude(wrapped_key="").only(
+                "pk", "wrapped_key"):
+            try:
+                key.wrapped_key = session_key_rewrap(key.wrapped_key)
+            except InvalidToken:
+                counts[UNREADABLE] += 1
+                continue
+            changed.append(key)
+        key_model.objects.bulk_update(changed, ["wrapped_key"], batch_size=BATCH)
+        counts["author_keys"] = len(changed)
+    lifetime = settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600
+    with transaction.atomic():
+        # The row lock keeps a key from being destroyed (session end, "Forget me") between our
+        # read and our write, which would put it back; a destroyed one has no row to lock.
+        for key_id, created_at in (key_model.objects.select_for_update()
+                                   .filter(wrapped_key="", session__ended_at__isnull=True)
+                                   .values_list("id", "created_at")):
+            wrapped = ephemeral_author_key_get(key_id=key_id)
+            if not wrapped:
+                continue
+            try:
+                rewrapped = session_key_rewrap(wrapped)
+            except InvalidToken:
+                counts[UNREADABLE] += 1
+                continue
+            left = lifetime - int((timezone.now() - created_at).total_seconds())
+            ephemeral_author_key_put(key_id=key_id, wrapped_key=rewrapped, seconds=max(left, 1))
+            counts["ephemeral_author_keys"] += 1
+    return counts
+
+
 def master_key_rotate() -> dict[str, int]:
     """Move everything the master keys protect onto the first key of HALQA_MASTER_KEYS: every
-    session key and every sealed field. Afterwards the older keys can be removed."""
+    session key, every author key and every sealed field. Afterwards the older keys can be
+    removed."""
     keys = session_keys_rewrap()
+    authors = author_keys_rewrap()
     sealed = sealed_fields_reseal()
-    return {**keys, **sealed, UNREADABLE: keys[UNREADABLE] + sealed[UNREADABLE]}
+    return {**keys, **authors, **sealed,
+            UNREADABLE: keys[UNREADABLE] + authors[UNREADABLE] + sealed[UNREADABLE]}
 

@@ -241,13 +241,45 @@ class Membership(models.Model):
                                                or self.banned_until > now)
 
 
+class AuthorKey(models.Model):
+    """The data key one alias writes with in one circle session (rooms.crypto): its messages,
+    its private support messages and a report's copy of one of them are encrypted with it.
+
+    Timed circles: the key, wrapped by a master key, is on the row until the session is over
+    and nothing it protects is left (rooms.retention). Ephemeral circles: the row holds nothing
+    secret (`wrapped_key` empty); the wrapped key is only in the cache, by row id, and goes when
+    the session ends. "Forget me" destroys an identity's keys at once. Created with the
+    author's first message of the session (rooms.services.author_key_ensure)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="author_keys")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE,
+                                   related_name="author_keys")
+    wrapped_key = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("author key")
+        verbose_name_plural = _("author keys")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "membership"],
+                                    name="rooms_authorkey_one_per_session"),
+        ]
+
+    def __str__(self) -> str:  # never the key
+        return f"key {self.pk}"
+
+
 class Message(models.Model):
     """A message as stored: already sanitised by the house-rules pipeline."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="messages")
-    # Encrypted with the session's key (rooms.crypto); never stored in clear.
+    # The author's key for this session (rooms.crypto); empty only for messages written before
+    # there were author keys, which are encrypted with the session's key.
+    key = models.ForeignKey(AuthorKey, on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="messages")
+    # Encrypted with that key; never stored in clear.
     body_encrypted = models.TextField()
     # Chosen by the sending client; makes a retried send idempotent.
     client_id = models.CharField(max_length=64)

@@ -29,7 +29,16 @@ from moderation.models import (
     SupportMessage,
 )
 from rooms import crypto, services
-from rooms.models import Application, Invitation, Membership, Message, Presence, Room, Session
+from rooms.models import (
+    Application,
+    AuthorKey,
+    Invitation,
+    Membership,
+    Message,
+    Presence,
+    Room,
+    Session,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ class PurgeReport:
     messages: int = 0
     support_messages: int = 0
     sessions_ended: int = 0
+    author_keys: int = 0
     keys_destroyed: int = 0
     identities: int = 0
     sockets: int = 0
@@ -88,14 +98,33 @@ def _idle_ephemeral_sessions(*, now: datetime) -> int:
     return ended
 
 
+def _spent_author_keys(*, now: datetime, batch: int) -> int:
+    """Destroy every author key that protects nothing any more: no message and no private
+    message of it left, and no report still showing its copy of one (until the message it
+    copies would have expired). Open sessions included: an author who writes again gets a new
+    key (rooms.services.author_key_ensure). A message written with such a key at the very
+    moment it is destroyed fails at its commit, and its client retries under the new key."""
+    spent = (AuthorKey.objects.filter(messages__isnull=True, support_messages__isnull=True)
+             .exclude(report_snapshots__snapshot_expires_at__gt=now))
+    total = 0
+    while True:
+        ids = list(spent.order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        with transaction.atomic():
+            total += services.author_keys_destroy(keys=AuthorKey.objects.filter(pk__in=ids))
+
+
 def _spent_keys(*, now: datetime) -> int:
-    """Destroy the key of every ended session whose messages are all gone, then the row."""
+    """Destroy the key of every ended session whose messages and author keys are all gone,
+    then the row."""
     key_age = timedelta(hours=settings.HALQA["SESSION_KEY_HOURS"])
     # A timed circle's open session that is past its key age ends here too.
     Session.objects.filter(ended_at__isnull=True, room__retention="timed",
                            started_at__lt=now - key_age).update(ended_at=now)
     spent = list(Session.objects.filter(ended_at__isnull=False, messages__isnull=True,
-                                        support_messages__isnull=True)
+                                        support_messages__isnull=True,
+                                        author_keys__isnull=True)
                  .values_list("id", "wrapped_key"))
     if spent:
         Session.objects.filter(pk__in=[session_id for session_id, _key in spent]).delete()
@@ -109,7 +138,7 @@ def _stale_identities(*, now: datetime) -> int:
     stale = User.objects.filter(is_pseudonymous=True, last_active_on__lt=cutoff)
     count = 0
     for user in stale.iterator():
-        identity_erase(user=user, kind=Action.Kind.IDENTITY_EXPIRED)
+        identity_erase(user=user, kind=Action.Kind.IDENTITY_EXPIRED, compact=False)
         count += 1
     return count
 
@@ -167,10 +196,11 @@ def _old_admin_log_entries(*, now: datetime, batch: int) -> int:
 _TABLES_BY_STEP: dict[str, tuple[type[Model], ...]] = {
     "messages": (Message,),
     "support_messages": (SupportMessage, SupportConversation),
-    "sessions_ended": (Message, Session),
+    "sessions_ended": (Message, Session, AuthorKey),
+    "author_keys": (AuthorKey,),
     "keys_destroyed": (Session,),
     "identities": (User, Membership, Room.facilitators.through, Message, Presence, RuleBreach,
-                   Report, Action, SupportMessage, SupportConversation, DutyShift),
+                   Report, Action, SupportMessage, SupportConversation, DutyShift, AuthorKey),
     "sockets": (Presence,),
     "browser_sessions": (BrowserSession,),
     "reports": (Report,),
@@ -188,7 +218,11 @@ def _storage_compact(*, report: PurgeReport) -> None:
     into the main file, where `secure_delete` has zeroed the freed space, and truncate the WAL to
     nothing. PostgreSQL: `VACUUM` the tables this run deleted rows from, which frees their dead
     tuples for reuse but does not overwrite them; crypto-shredding, not this, is the guarantee.
-    Neither can run inside a transaction (tests run in one): skipped there."""
+    Crypto-shredding needs the destroyed keys gone from the files, though: the author keys'
+    table is rewritten (`services.key_storage_compact`, VACUUM FULL) whenever this run destroyed
+    keys or it has dead row versions left (a key rotation, a "Forget me" whose own compaction
+    did not get its lock). Neither can run inside a transaction (tests run in one): skipped
+    there."""
     if connection.in_atomic_block or not connection.get_autocommit():
         log.debug("purge: in a transaction, database files not compacted")
         return
@@ -200,14 +234,27 @@ def _storage_compact(*, report: PurgeReport) -> None:
             if busy:
                 log.debug("purge: a reader kept the WAL checkpoint from finishing")
         elif connection.vendor == "postgresql":
-            tables = sorted({model._meta.db_table for step, models in _TABLES_BY_STEP.items()
-                             if getattr(report, step) for model in models})
+            touched = {model for step, models in _TABLES_BY_STEP.items()
+                       if getattr(report, step) for model in models}
+            tables = sorted(model._meta.db_table for model in touched - {AuthorKey})
             if tables:
                 # Autocommit (checked above): VACUUM runs outside any transaction block.
                 with connection.cursor() as cursor:
                     cursor.execute("VACUUM " + ", ".join(map(connection.ops.quote_name, tables)))
+            if AuthorKey in touched or _dead_key_rows():
+                services.key_storage_compact()
     except DatabaseError:
         log.warning("purge: compacting the database files failed", exc_info=True)
+
+
+def _dead_key_rows() -> bool:
+    """Whether PostgreSQL counts dead row versions in the author keys' table (its statistics,
+    which lag a little: the next run sees what this one misses)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = %s::regclass",
+                       [AuthorKey._meta.db_table])
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def purge_expired(*, now: datetime | None = None) -> PurgeReport:
@@ -218,6 +265,7 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     report.messages = _expired_messages(now=now, batch=batch)
     report.support_messages = _expired_support(now=now, batch=batch)
     report.sessions_ended = _idle_ephemeral_sessions(now=now)
+    report.author_keys = _spent_author_keys(now=now, batch=batch)
     report.keys_destroyed = _spent_keys(now=now)
     report.identities = _stale_identities(now=now)
     stale_sockets = now - timedelta(seconds=settings.HALQA["PRESENCE_TIMEOUT"] * 2)

@@ -1,6 +1,6 @@
-"""Master-key rotation: every session key and every sealed field (rooms.crypto.SEALED_FIELDS)
-moves onto the new key, so nothing is lost when the old key is removed; and the registry of
-sealed fields cannot fall behind the models."""
+"""Master-key rotation: every session key, every author key (rooms.AuthorKey) and every sealed
+field (rooms.crypto.SEALED_FIELDS) moves onto the new key, so nothing is lost when the old key
+is removed; and the registry of sealed fields cannot fall behind the models."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from moderation import services as moderation
-from moderation.models import Report
 from rooms import applications, crypto, selectors
-from rooms.models import Application, Invitation, Message, Session
+from rooms.models import Application, AuthorKey, Invitation, Message, Session
 from tests.conftest import room_create
 from tests.test_confidentiality import member, post
 from tests.test_schedule import circle_by_application, facilitator_of
@@ -34,7 +33,7 @@ def _rotate(settings) -> str:
     out = io.StringIO()
     call_command("rotate_master_key", stdout=out)
     settings.HALQA_MASTER_KEYS = [new]  # the old master key is gone
-    crypto._unwrapped.clear()  # no session key unwrapped under the old master key survives
+    crypto.forget_all()  # no key unwrapped under the old master key survives
     return out.getvalue()
 
 
@@ -56,7 +55,7 @@ def test_after_a_rotation_everything_sealed_reads_with_the_new_key_alone(
     reported = post(member(writer, timed), "said in a timed circle")
     post(member(writer, ephemeral), "said in an ephemeral circle")
     assert Session.objects.get(room=ephemeral).wrapped_key == ""  # its key is in the cache
-    # A report holding a sealed copy of the reported text.
+    # A report holding a copy of the reported text (under the message's author key).
     member(reader, timed)
     moderation.report_create(user=reader, room=timed, message_id=reported, reason="other")
     timed_facilitator = facilitator_of(timed)
@@ -81,10 +80,17 @@ def test_after_a_rotation_everything_sealed_reads_with_the_new_key_alone(
     wrapped_before = Session.objects.get(room=timed).wrapped_key
     cached_before = crypto.ephemeral_key_get(
         session_id=Session.objects.get(room=ephemeral).pk)
+    # The writer's key in each circle: on its row (timed), in the cache only (ephemeral).
+    timed_key = AuthorKey.objects.get(session__room=timed)
+    ephemeral_key = AuthorKey.objects.get(session__room=ephemeral)
+    assert timed_key.wrapped_key and ephemeral_key.wrapped_key == ""
+    author_cached_before = crypto.ephemeral_author_key_get(key_id=ephemeral_key.pk)
+    assert author_cached_before
 
     printed = _rotate(settings)
 
     assert "session_keys: 1" in printed and "ephemeral_session_keys: 1" in printed
+    assert "author_keys: 1" in printed and "ephemeral_author_keys: 1" in printed
     assert "rooms.Application.contact_sealed: 2" in printed and "unreadable: 0" in printed
     # Every value was re-sealed (not merely still readable) and every key re-wrapped.
     after = _sealed_values()
@@ -93,6 +99,9 @@ def test_after_a_rotation_everything_sealed_reads_with_the_new_key_alone(
     assert Session.objects.get(room=timed).wrapped_key != wrapped_before
     assert crypto.ephemeral_key_get(
         session_id=Session.objects.get(room=ephemeral).pk) != cached_before
+    assert AuthorKey.objects.get(pk=timed_key.pk).wrapped_key != timed_key.wrapped_key
+    assert crypto.ephemeral_author_key_get(key_id=ephemeral_key.pk) not in (
+        None, author_cached_before)
     # The messages themselves were not touched, and read with the new key alone.
     assert [m["body"] for m in selectors.message_history(room_id=timed.pk).messages] == [
         "said in a timed circle"]
@@ -121,13 +130,19 @@ def test_after_a_rotation_everything_sealed_reads_with_the_new_key_alone(
 def test_a_value_no_configured_key_opens_is_left_alone_and_counted(identity, settings):
     room = room_create()
     lost = Fernet(Fernet.generate_key()).encrypt(b"under a key nobody has").decode()
-    report = Report.objects.create(room=room, source=Report.Source.PARTICIPANT,
-                                   reason=Report.Reason.OTHER, target_alias="Someone",
-                                   reporter_alias="Reporter", snapshot_sealed=lost)
+    _room, session, day = circle_by_application()
+    application = applications.application_submit(user=identity(), session_id=session.pk,
+                                                  day=day)
+    Application.objects.filter(pk=application.pk).update(note_sealed=lost)
+    membership = member(identity(), room)
+    post(membership, "written before the master key was lost")
+    key = AuthorKey.objects.get(membership=membership)
+    AuthorKey.objects.filter(pk=key.pk).update(wrapped_key=lost)
     printed = _rotate(settings)
-    assert "unreadable: 1" in printed
-    report.refresh_from_db()
-    assert report.snapshot_sealed == lost
+    assert "unreadable: 2" in printed
+    application.refresh_from_db()
+    assert application.note_sealed == lost
+    assert AuthorKey.objects.get(pk=key.pk).wrapped_key == lost
 
 
 @pytest.mark.django_db

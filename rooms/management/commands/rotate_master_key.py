@@ -1,5 +1,5 @@
-"""Re-wrap every session key and re-seal every sealed field (rooms.crypto.SEALED_FIELDS) with the
-newest master key. Messages are not touched.
+"""Re-wrap every session key and author key (rooms.AuthorKey) and re-seal every sealed field
+(rooms.crypto.SEALED_FIELDS) with the newest master key. Messages are not touched.
 
 Rotation: put a new key first in HALQA_MASTER_KEYS (keep the old ones after it), restart, run
 this command, then remove the old keys from HALQA_MASTER_KEYS.
@@ -15,7 +15,8 @@ from rooms import crypto
 
 
 class Command(BaseCommand):
-    help = "Move session keys and sealed fields onto the first key of HALQA_MASTER_KEYS."
+    help = ("Move session keys, author keys and sealed fields onto the first key of "
+            "HALQA_MASTER_KEYS.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = crypto.master_key_rotate()
