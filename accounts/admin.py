@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import StaffLoginForm
 from accounts.models import User
+
+# /admin/login/ signs in through accounts.services.staff_authenticate (its limits).
+admin.site.login_form = StaffLoginForm
 
 
 @admin.register(User)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.models import User
+from moderation.ratelimit import request_source
 
 
 class IdentitySerializer(serializers.Serializer):
@@ -59,7 +60,8 @@ class AnonymousIdentityView(APIView):
         data = AnonymousIdentityRequest(data=request.data)
         data.is_valid(raise_exception=True)
         language = data.validated_data.get("language") or (request.LANGUAGE_CODE or "en")[:2]
-        user = services.identity_create_anonymous(language=language)
+        user = services.identity_create_anonymous(language=language,
+                                                  source=request_source(request.META))
         _login(request, user)
         return Response(IdentitySerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -116,6 +118,7 @@ class PassphraseLoginView(APIView):
         _enforce_csrf(request)
         data = PassphraseLoginRequest(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.identity_authenticate(**data.validated_data)
+        user = services.identity_authenticate(**data.validated_data,
+                                              source=request_source(request.META))
         _login(request, user)
         return Response(IdentitySerializer(user).data)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+from functools import cache as memoize
 
-from django.contrib.auth import password_validation
-from django.core.cache import cache
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -15,20 +16,25 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
-from moderation import care
+from moderation import care, ratelimit
 from moderation.models import Action, Report, SupportConversation, SupportMessage
 from rooms import events, protocol
 from rooms import services as rooms_services
-from rooms.errors import Conflict, Forbidden, Invalid, RateLimited
-from rooms.models import Membership, Message, Presence
+from rooms.errors import Conflict, Forbidden, Invalid
+from rooms.models import AuthorKey, Membership, Message, Presence
 
-LOGIN_ATTEMPTS_PER_HOUR = 10
 # What the audit trail shows, after "Forget me", where an erased identity's alias was.
 ERASED_ALIAS = "—"
 
 
-def identity_create_anonymous(*, language: str = "en") -> User:
-    """A new identity with a generated pseudonym and no personal data at all."""
+def identity_create_anonymous(*, language: str = "en", source: str | None = None) -> User:
+    """A new identity with a generated pseudonym and no personal data at all. Edges pass the
+    request's `source` (moderation.ratelimit.request_source: a digest, never an address), and
+    each source makes only so many identities a minute."""
+    if source is not None:
+        rooms_services.limit_take(
+            ratelimit.IDENTITIES_PER_SOURCE, source, code="too_many_identities",
+            detail=_("Many identities were made from this connection just now."))
     for attempt in range(8):
         pseudonym = pseudonym_generate(language=language, suffix=attempt >= 2)
         try:
@@ -60,22 +66,64 @@ def identity_set_passphrase(*, user: User, passphrase: str) -> None:
     user.save(update_fields=["password"])
 
 
-def identity_authenticate(*, pseudonym: str, passphrase: str) -> User:
-    """The identity with this pseudonym and passphrase; throttled per pseudonym, not per address."""
-    # Keyed by a hash of the name tried: no address, and no readable name in the cache.
-    digest = hashlib.sha256(pseudonym.strip().casefold().encode()).hexdigest()[:32]
-    key = f"login-attempts:{digest}"
-    attempts = cache.get(key, 0)
-    if attempts >= LOGIN_ATTEMPTS_PER_HOUR:
-        raise RateLimited("too_many_attempts", _("Too many attempts. Try again in an hour."))
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, with the site's hasher: checked when there is no
+    passphrase to check, so every answer costs one hash."""
+    return _dummy_hash_for(tuple(settings.PASSWORD_HASHERS))
+
+
+@memoize
+def _dummy_hash_for(hashers: tuple[str, ...]) -> str:
+    return make_password(secrets.token_urlsafe(16))
+
+
+def identity_authenticate(*, pseudonym: str, passphrase: str, source: str = "") -> User:
+    """The identity with this pseudonym and passphrase.
+
+    Throttled without a lock anyone could turn against the owner (moderation.ratelimit): a
+    back-off per pseudonym tried from this `source` (steep), one per pseudonym from anywhere
+    (gentle, capped at two minutes), and a site-wide ceiling on passphrase checks. Every answer
+    that reaches the check costs one password hash, whether the pseudonym exists, has a
+    passphrase or not, so the time says nothing about it."""
+    name = ratelimit.name_digest(pseudonym)
+    layers = ((ratelimit.PASSPHRASE_PER_SOURCE, (name, source)),
+              (ratelimit.PASSPHRASE_PER_PSEUDONYM, (name,)))
+    decision = ratelimit.backoff_take(*layers)
+    if decision.allowed:
+        decision = ratelimit.take(ratelimit.PASSPHRASE_CHECKS)
+    if not decision.allowed:
+        raise rooms_services.rate_limited(decision, code="too_many_attempts",
+                                          detail=_("Too many attempts."))
     user = User.objects.filter(
         pseudonym__iexact=pseudonym.strip(), is_pseudonymous=True, is_active=True
     ).first()
-    if user is None or not user.has_usable_password() or not user.check_password(passphrase):
-        cache.set(key, attempts + 1, 3600)
+    if user is None or not user.has_usable_password():
+        check_password(passphrase, _dummy_hash())  # the same work as a real check
+        user = None
+    elif not user.check_password(passphrase):
+        user = None
+    if user is None:
         raise Invalid("bad_credentials", _("That pseudonym and passphrase do not match."))
-    cache.delete(key)
+    ratelimit.backoff_clear(*layers)
     identity_touch(user=user)  # signing in is using the identity
+    return user
+
+
+def staff_authenticate(*, username: str, password: str) -> User | None:
+    """A staff sign-in at /admin/login/ (its form calls this): None for a wrong username or
+    password, RateLimited when this username must wait (a back-off per username, capped at 15
+    minutes, never a lock for good) or the site-wide ceiling on checks is reached. No address
+    is used: another account's right password still works while one is attacked."""
+    layers = ((ratelimit.ADMIN_PER_USERNAME, (ratelimit.name_digest(username),)),)
+    decision = ratelimit.backoff_take(*layers)
+    if decision.allowed:
+        decision = ratelimit.take(ratelimit.ADMIN_CHECKS)
+    if not decision.allowed:
+        raise rooms_services.rate_limited(decision, code="too_many_attempts",
+                                          detail=_("Too many attempts."))
+    user = authenticate(username=username, password=password)  # hashes for unknown names too
+    if user is not None:
+        ratelimit.backoff_clear(*layers)
     return user
 
 
@@ -107,12 +155,17 @@ def _erasure_record(*, kind: str, room_ids: list[int]) -> None:
     Action.objects.filter(pk__in=[entry.pk for entry in entries]).update(created_at=minute)
 
 
-def identity_erase(*, user: User, kind: str = Action.Kind.IDENTITY_ERASED) -> None:
+def identity_erase(*, user: User, kind: str = Action.Kind.IDENTITY_ERASED,
+                   compact: bool = True) -> None:
     """Forget an identity at once: every message it wrote (off every screen, live), reports
     about it, every membership and alias, then the identity itself. Audit entries and reports
     that named one of its aliases keep `ERASED_ALIAS` (or nothing) instead, without the reasons
     written about it. An unnamed note of the erasure, at the minute, goes to the circles where
-    this changed something others see (a message or report of theirs gone, an entry unnamed)."""
+    this changed something others see (a message or report of theirs gone, an entry unnamed).
+
+    Its author keys are destroyed too, so what it wrote cannot be read from any copy left in
+    the database's files (dead row versions, the WAL, a replica) or in the cache; after the
+    commit the key table is compacted (`compact`; the purge, erasing many, does it once)."""
     with transaction.atomic():
         memberships = list(Membership.objects.filter(user=user)
                            .values_list("id", "room_id", "alias"))
@@ -146,6 +199,9 @@ def identity_erase(*, user: User, kind: str = Action.Kind.IDENTITY_ERASED) -> No
                                       | Q(author__user=user)).delete()
         SupportConversation.objects.filter(Q(participant__user=user)
                                            | Q(facilitator__user=user)).delete()
+        rooms_services.author_keys_destroy(keys=AuthorKey.objects.filter(membership__user=user))
+        if compact:
+            rooms_services.key_storage_compact_on_commit()
         # What they did as an actor without an alias in that circle (an admin, say).
         Action.objects.filter(actor=user).update(actor_alias=ERASED_ALIAS)
         _erasure_record(kind=kind, room_ids=changed_in)

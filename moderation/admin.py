@@ -15,27 +15,61 @@ from rooms.errors import ServiceError
 
 CHECK_BEFORE_LIVE = _(
     "Check every resource before going live: call each number, confirm the hours and the "
-    "languages. People in crisis will be shown these. The demo lists only Morocco's national "
-    "emergency numbers (police 19, Gendarmerie Royale 177, ambulance and fire 15)."
+    "languages. People in crisis will be shown these. The demo lists Morocco's national "
+    "emergency numbers (police 19, Gendarmerie Royale 177, ambulance and fire 15) and, for the "
+    "other kinds, example entries with no number: fill them in with services you have checked, "
+    "or delete them."
 )
+
+
+class RegionFilter(admin.SimpleListFilter):
+    """The regions named by any resource (a resource may serve several), and nationwide."""
+
+    title = _("region")
+    parameter_name = "region"
+    NATIONWIDE = "-"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        names = {name for regions in Resource.objects.values_list("regions", flat=True)
+                 for name in (part.strip() for part in regions.split(",")) if name}
+        return [(self.NATIONWIDE, _("Nationwide")),
+                *((name, name) for name in sorted(names, key=str.casefold))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        if not value:
+            return queryset
+        if value == self.NATIONWIDE:
+            return queryset.filter(regions="")
+        return queryset.filter(pk__in=[r.pk for r in queryset if r.region_list
+                                       and r.serves_region(value)])
 
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
     # An address typed without a scheme is taken as https (Django 6's default, asked for now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ("name", "kind", "phone", "hours", "languages", "region", "is_active",
-                    "verified_on")
-    list_filter = ("kind", "is_active", "region")
-    search_fields = ("name", "description", "phone")
+    list_display = ("name", "kind", "phone", "hours", "languages", "regions_shown",
+                    "is_active", "is_example", "verified_on", "facilitator_note_shown")
+    list_filter = ("kind", "is_active", "is_example", RegionFilter)
+    search_fields = ("name", "description", "phone", "facilitator_note")
     list_editable = ("is_active",)
     fieldsets = (
         (None, {"description": CHECK_BEFORE_LIVE,
                 "fields": ("name", "kind", "phone", "url", "hours", "description",
                            "facilitator_note")}),
-        (_("Who it is for"), {"fields": ("languages", "region")}),
-        (_("Upkeep"), {"fields": ("is_active", "verified_on", "order")}),
+        (_("Who it is for"), {"fields": ("languages", "regions")}),
+        (_("Upkeep"), {"fields": ("is_active", "is_example", "verified_on", "order")}),
     )
+
+    @admin.display(description=_("regions"), ordering="regions")
+    def regions_shown(self, obj: Resource) -> str:
+        return ", ".join(obj.region_list) or str(_("Nationwide"))
+
+    @admin.display(description=_("note for facilitators"))
+    def facilitator_note_shown(self, obj: Resource) -> str:
+        note = " ".join(obj.facilitator_note.split())
+        return note if len(note) <= 80 else f"{note[:79]}…"
 
     def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
         messages.warning(request, CHECK_BEFORE_LIVE)
@@ -139,7 +173,7 @@ class ActionAdmin(_ReadOnlyForAdmins):
 
 @admin.register(Report)
 class ReportAdmin(_ReadOnlyForAdmins):
-    # Never the reported text: `snapshot_sealed` is not listed, shown, searched or filtered.
+    # Never the reported text: `snapshot_encrypted` is not listed, shown, searched or filtered.
     list_display = ("created_at", "room", "source", "reason", "status", "reporter_alias",
                     "target_alias", "resolved_by_alias", "resolved_at")
     list_filter = ("status", "source", "reason", "room", "created_at")

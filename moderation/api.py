@@ -191,8 +191,12 @@ class ReportSerializer(serializers.Serializer):
     reporter = serializers.CharField(help_text="Alias of who reported; empty for automatic ones.")
     alias = serializers.CharField(help_text="Alias the report is about.")
     status = serializers.ChoiceField(choices=Report.Status.choices)
-    text = serializers.CharField(allow_null=True,
-                                 help_text="The reported text as it was, while kept.")
+    text = serializers.CharField(
+        allow_null=True, help_text="The reported text as it was, until the message would have "
+        "expired; null afterwards, or when there is no copy.")
+    expired = serializers.BooleanField(
+        help_text="The report had a copy of the text and it is gone: the message expired (or "
+        "its key was destroyed: an ephemeral session ended, its author was erased).")
     created_at = serializers.CharField(help_text="ISO 8601, rounded down to the minute.")
 
 

@@ -102,7 +102,7 @@ def resource_payload(resource: Resource, *, for_staff: bool = False) -> dict[str
                "kind_label": str(resource.get_kind_display()), "phone": resource.phone,
                "url": resource.url if resource.url.lower().startswith(("https://", "http://"))
                else "", "hours": resource.hours, "description": resource.description,
-               "region": resource.region, "languages": resource.language_list}
+               "regions": resource.region_list, "languages": resource.language_list}
     if for_staff:
         payload["facilitator_note"] = resource.facilitator_note
     return payload
@@ -110,18 +110,33 @@ def resource_payload(resource: Resource, *, for_staff: bool = False) -> dict[str
 
 def resources_ranked(*, language: str, region: str = "", for_staff: bool = False,
                      limit: int = 30) -> list[dict[str, Any]]:
-    """Active resources offered in the person's language (Darija also finds Arabic ones):
-    emergency numbers first, then those of the person's region, then nationwide ones, then
-    other regions' (a line elsewhere may still take the call)."""
+    """Active resources (never the demo's example entries) for someone in a circle of this
+    region, speaking this language (Darija also finds Arabic ones): emergency numbers first,
+    then those offered in the language, then, among them, those of the region before nationwide
+    ones before other regions' (a line elsewhere may still take the call).
+
+    A person in crisis is shown only the resources offered in their language; facilitators
+    (`for_staff`) get every resource, the fitting ones first and marked `fits`, with the note
+    for facilitators."""
     wanted = {language, "ar"} if language == "ary" else {language}
 
-    def rank(r: Resource) -> tuple[int, int, int, str]:
-        place = 0 if region and r.region == region else 1 if not r.region else 2
-        return (0 if r.kind == Resource.Kind.EMERGENCY else 1, place, r.order, r.name)
+    def speaks(r: Resource) -> bool:
+        return bool(wanted & set(r.language_list))
 
-    rows = sorted((r for r in Resource.objects.filter(is_active=True)
-                   if wanted & set(r.language_list)), key=rank)
-    return [resource_payload(r, for_staff=for_staff) for r in rows[:limit]]
+    def rank(r: Resource) -> tuple[int, int, int, int, str]:
+        place = (1 if not r.region_list else 0 if region and r.serves_region(region) else 2)
+        return (0 if r.kind == Resource.Kind.EMERGENCY else 1, 0 if speaks(r) else 1, place,
+                r.order, r.name)
+
+    rows = sorted((r for r in Resource.objects.filter(is_active=True, is_example=False)
+                   if for_staff or speaks(r)), key=rank)
+    out = []
+    for r in rows[:limit]:
+        payload = resource_payload(r, for_staff=for_staff)
+        if for_staff:
+            payload["fits"] = speaks(r) and r.serves_region(region)
+        out.append(payload)
+    return out
 
 
 # --- The duty desk ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ on commit. Reads are in moderation.care and moderation.support_reads.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -47,7 +48,7 @@ def desk_get(*, actor: Any) -> dict[str, Any]:
         "queue": care.desk_queue(user=actor),
         "colleagues": care.colleagues_on_duty(exclude_user_id=actor.pk),
         "conversations": [
-            support_reads.conversation_payload(c)
+            support_reads.conversation_payload(c, for_facilitator=True)
             for c in support_reads.conversations_of(user_id=actor.pk)
             if c.facilitator.user_id == actor.pk],
     }
@@ -193,15 +194,12 @@ def conversation_handover(*, conversation: SupportConversation, to: Membership, 
     events.broadcast_on_commit(events.member_group(previous.pk), ended)
     events.broadcast_on_commit(care.duty_group(previous.user_id), ended)
     conversation_id = conversation.pk
-
-    def opened() -> dict[str, Any] | None:
-        fresh = support_reads.conversation_get(conversation_id=conversation_id)
-        return (protocol.support_opened_frame(support_reads.conversation_payload(fresh))
-                if fresh is not None else None)
-
-    for group in (events.member_group(conversation.participant_id), events.member_group(to.pk),
-                  care.duty_group(to.user_id)):
-        events.broadcast_on_commit(group, opened)
+    for group, for_facilitator in ((events.member_group(conversation.participant_id), False),
+                                   (events.member_group(to.pk), True),
+                                   (care.duty_group(to.user_id), True)):
+        events.broadcast_on_commit(group, functools.partial(
+            support_reads.opened_frame, conversation_id=conversation_id,
+            for_facilitator=for_facilitator))
     events.notice_on_commit(events.member_group(conversation.participant_id),
                             code="help_handed_over",
                             params={"conversation_id": conversation.pk,

@@ -51,8 +51,9 @@ def blocked_words_forget() -> None:
     cache.delete(BLOCKED_WORDS_CACHE_KEY)
 
 
-def _rate_check(*, user_id: int, room: Any):  # type: ignore[no-untyped-def]
-    """The flood and slow-mode check the pipeline calls once, when it reaches that rule."""
+def _rate_check(*, user_id: int, room: Any, newcomer: bool):  # type: ignore[no-untyped-def]
+    """The flood and slow-mode check the pipeline calls once, when it reaches that rule (a
+    newcomer's messages also take a token from the circle's newcomers' bucket)."""
 
     def check() -> RateDecision:
         if room.slow_mode_seconds:
@@ -63,6 +64,9 @@ def _rate_check(*, user_id: int, room: Any):  # type: ignore[no-untyped-def]
                                     reason="slow_mode")
         bucket = ratelimit.flood_take(user_id=user_id, room_id=room.pk, burst=room.flood_burst,
                                       per_minute=room.flood_per_minute)
+        if bucket.allowed and newcomer:
+            bucket = ratelimit.newcomer_take(room_id=room.pk, burst=room.flood_burst,
+                                             per_minute=room.flood_per_minute)
         if not bucket.allowed:
             return RateDecision(allowed=False, retry_after=bucket.retry_after, reason="flood")
         return RateDecision(allowed=True)
@@ -91,15 +95,16 @@ class Verdict:
     notices: list[dict[str, Any]]  # private notes for the author: what was hidden, reminders
 
 
-def house_rules_apply(*, membership: Any, body: str) -> Verdict:
+def house_rules_apply(*, membership: Any, body: str, newcomer: bool = False) -> Verdict:
     """Run the circle's house rules over one message. Breaches are counted (the facilitators'
-    console refreshes on commit); nothing else is written here."""
+    console refreshes on commit); nothing else is written here. `newcomer`: the author's
+    identity is minutes old (rooms.services), so the circle's newcomers' bucket applies too."""
     room = membership.room
     outcome = run_pipeline(body, RuleContext(
         settings=room_rule_settings(room=room),
         language=room.language,
         blocked_words=blocked_words_active() if room.blocked_words_enabled else (),
-        rate_check=_rate_check(user_id=membership.user_id, room=room),
+        rate_check=_rate_check(user_id=membership.user_id, room=room, newcomer=newcomer),
     ))
     if outcome.breaches:
         breaches_record(membership_id=membership.pk, rules=outcome.breaches)

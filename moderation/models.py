@@ -11,7 +11,7 @@ class Resource(models.Model):
 
     class Kind(models.TextChoices):
         EMERGENCY = "emergency", _("Emergency services")
-        CRISIS_LINE = "crisis_line", _("Crisis and listening line")
+        CRISIS_LINE = "crisis_line", _("Mental health and listening line")
         VIOLENCE_AGAINST_WOMEN = "violence_women", _("Violence against women")
         LEGAL_AID = "legal_aid", _("Legal aid")
         HEALTH = "health", _("Health")
@@ -29,10 +29,18 @@ class Resource(models.Model):
         _("languages"), max_length=40, default="ar,ary,fr,en",
         help_text=_("Comma-separated codes: ar, ary (Darija), fr, en."),
     )
-    region = models.CharField(
-        _("region"), max_length=80, blank=True, help_text=_("Empty means nationwide."),
+    regions = models.CharField(
+        _("regions"), max_length=400, blank=True,
+        help_text=_("Comma-separated region names, spelt as in the circles (Oriental, "
+                    "Fès-Meknès). Empty means nationwide."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    is_example = models.BooleanField(
+        _("example entry"), default=False,
+        help_text=_("An example from the demo data, with no verified number: never shown to "
+                    "someone in crisis or offered on the duty desk. Fill it in, check it, then "
+                    "untick this."),
+    )
     verified_on = models.DateField(
         _("checked on"), null=True, blank=True,
         help_text=_("When someone in your organisation last called or checked this resource."),
@@ -54,6 +62,17 @@ class Resource(models.Model):
     @property
     def language_list(self) -> list[str]:
         return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+    @property
+    def region_list(self) -> list[str]:
+        """The regions it serves; empty: nationwide."""
+        return [name.strip() for name in self.regions.split(",") if name.strip()]
+
+    def serves_region(self, region: str) -> bool:
+        """Whether it serves this region (a nationwide resource serves every region)."""
+        wanted = region.strip().casefold()
+        return not self.region_list or any(name.casefold() == wanted
+                                           for name in self.region_list)
 
 
 class BlockedWord(models.Model):
@@ -129,9 +148,14 @@ class Report(models.Model):
     # Who reported, and about whom, as aliases in this circle; never the identity behind them.
     reporter_alias = models.CharField(_("reported by"), max_length=80, blank=True)
     target_alias = models.CharField(_("about"), max_length=80, blank=True)
-    # The reported text as it was, sealed with the master key (rooms.crypto), so a facilitator
-    # can judge it after the message is gone; deleted with the report after its grace period.
-    snapshot_sealed = models.TextField(blank=True)
+    # The reported text as it was, so a facilitator can judge it after the message is deleted:
+    # encrypted with the message's own key (its author's for its session, rooms.AuthorKey), so
+    # it dies with that key (session end, "Forget me", purge), and shown only until the message
+    # itself would have expired (`snapshot_expires_at`); "message expired" afterwards.
+    snapshot_encrypted = models.TextField(blank=True)
+    snapshot_key = models.ForeignKey("rooms.AuthorKey", on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="report_snapshots")
+    snapshot_expires_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.OPEN)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
@@ -281,6 +305,10 @@ class SupportMessage(models.Model):
                                 related_name="support_messages")
     author = models.ForeignKey("rooms.Membership", on_delete=models.CASCADE,
                                related_name="support_messages")
+    # The author's key for this session, as for circle messages (empty for a resource card,
+    # and for messages written before there were author keys: those use the session's key).
+    key = models.ForeignKey("rooms.AuthorKey", on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="support_messages")
     body_encrypted = models.TextField(blank=True)
     # A help resource card sent by the facilitator instead of text.
     resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,

@@ -22,13 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from moderation import console, crisis, selectors
+from moderation import console, crisis, ratelimit, selectors
 from moderation.models import Action, Report
 from moderation.pipeline import sanitise_text
 from rooms import crypto, events, protocol
 from rooms import selectors as room_selectors
 from rooms import services as rooms
-from rooms.errors import Conflict, Forbidden, Invalid, NotFound
+from rooms.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from rooms.models import Membership, Message, Presence, Room
 
 MAX_STAFF_NOTE_CHARS = 2000
@@ -75,7 +75,7 @@ def _you_on_commit(membership: Membership) -> None:
     """The alias's own screens redraw its state (muted, warned, admitted)."""
     events.broadcast_on_commit(
         events.member_group(membership.pk),
-        protocol.you_frame(room_selectors.you_payload(membership=membership)))
+        protocol.you_frame(room_selectors.you_payload(membership=membership)), stale=True)
 
 
 def _notice_on_commit(membership: Membership, code: str, **params: Any) -> None:
@@ -335,9 +335,14 @@ def _participant(*, user: User, room: Room) -> Membership:
 
 def report_create(*, user: User, room: Room, message_id: int, reason: str) -> dict[str, Any]:
     """A participant reports a message. It reaches the facilitators live and waits in their
-    queue; the reported text is kept sealed with the report until it is resolved."""
+    queue, with a copy of the reported text encrypted with the message's own key: readable
+    until the message would have expired, unreadable for good once that key is destroyed (an
+    ephemeral session's end, its author's "Forget me")."""
     if reason not in Report.Reason.values:
         raise Invalid("invalid_field", _("Choose a reason for the report."))
+    rooms.limit_take(ratelimit.REPORTS, room.pk, user.pk, code="too_many_reports",
+                     detail=_("You have sent many reports just now."),
+                     strike=(user.pk, room.pk))
     with transaction.atomic():
         reporter = _participant(user=user, room=room)
         message = _message(room=room, message_id=message_id)
@@ -345,11 +350,10 @@ def report_create(*, user: User, room: Room, message_id: int, reason: str) -> di
                                          reporter_alias=reporter.alias).first()
         if existing is not None:
             return {"report_id": existing.pk, "duplicate": True}
-        text = room_selectors.message_text(message)
         report = Report.objects.create(
             room=room, source=Report.Source.PARTICIPANT, reason=reason, message_id=message.pk,
             reporter_alias=reporter.alias, target_alias=message.author.alias,
-            snapshot_sealed=crypto.seal(text) if text is not None else "",
+            **_snapshot(message),
         )
         events.broadcast_on_commit(events.staff_group(room.pk),
                                    protocol.report_new_frame(selectors.report_payload(report)))
@@ -357,19 +361,54 @@ def report_create(*, user: User, room: Room, message_id: int, reason: str) -> di
     return {"report_id": report.pk, "duplicate": False}
 
 
+def _snapshot(message: Message) -> dict[str, Any]:
+    """A report's copy of a message: under the message's key (its author's for its session),
+    kept no longer than the message. None for a message written before there were author keys
+    or whose key is gone."""
+    text = room_selectors.message_text(message)
+    if text is None or message.key_id is None:
+        return {}
+    return {"snapshot_encrypted": crypto.encrypt(
+                wrapped_key=room_selectors.message_wrapped_key(message), text=text),
+            "snapshot_key_id": message.key_id, "snapshot_expires_at": message.expires_at}
+
+
 def help_request(*, user: User, room: Room) -> dict[str, Any]:
     """"I need help now": the facilitators are alerted privately, and the person gets the help
-    resources at once. One open request per person is enough."""
+    resources at once. One open request per person is enough: asking again within
+    HELP_FOLD_SECONDS folds into the open alert (the card again, nobody alerted twice, no
+    console rebuilt); later, it reminds the facilitators. Limited per alias, and the new alerts
+    of a circle too (moderation.ratelimit); a refusal still says where help is."""
+    rooms.limit_take(ratelimit.HELP_PER_ALIAS, room.pk, user.pk, code="too_many_help_requests",
+                     detail=_("You asked for help a moment ago: the facilitators have been "
+                              "alerted. If you are in danger right now, call 15 (ambulance) or "
+                              "19 (police)."), strike=(user.pk, room.pk))
     with transaction.atomic():
         member = _participant(user=user, room=room)
         report = Report.objects.filter(room=room, source=Report.Source.HELP, status="open",
                                        target_alias=member.alias).first()
-        if report is None:
-            report = Report.objects.create(room=room, source=Report.Source.HELP,
-                                           reason=Report.Reason.CRISIS, target_alias=member.alias)
-        # The console, every duty desk of the circle's responders, and the clock (crisis.py).
-        crisis.alert_raise(report=report, staff_frame=protocol.help_alert_frame(
-            alias=member.alias, report_id=report.pk))
+        if report is None or ratelimit.hold_left("help-fold", report.pk).allowed:
+            # A new alert (or a reminder of one nobody answered for a while).
+            try:
+                rooms.limit_take(ratelimit.HELP_PER_CIRCLE, room.pk,
+                                 code="too_many_help_requests",
+                                 detail=_("Many people asked for help here just now. If you "
+                                          "are in danger right now, call 15 (ambulance) or 19 "
+                                          "(police)."))
+            except ServiceError as refused:
+                refused.extra["notices"] = [crisis.crisis_support_notice(
+                    room=room, language=user.language or room.language)]
+                raise
+            if report is None:
+                report = Report.objects.create(room=room, source=Report.Source.HELP,
+                                               reason=Report.Reason.CRISIS,
+                                               target_alias=member.alias)
+            # The console, every duty desk of the circle's responders, and the clock.
+            crisis.alert_raise(report=report, staff_frame=protocol.help_alert_frame(
+                alias=member.alias, report_id=report.pk))
+            report_id = report.pk
+            transaction.on_commit(lambda: ratelimit.hold_set(
+                "help-fold", report_id, seconds=ratelimit.HELP_FOLD_SECONDS))
     language = user.language or room.language
     # The card says truthfully who can see it: nobody has yet (moderation.duty tells the
     # person when a facilitator acknowledges it).
@@ -401,6 +440,9 @@ def report_resolve(*, actor: User, room: Room, report_id: int, outcome: str) -> 
 def staff_say(*, actor: User, room: Room, body: str) -> dict[str, Any]:
     """A note in the facilitators' side channel. Relayed live to them only, never stored."""
     me = facilitator_check(actor=actor, room=room)
+    rooms.limit_take(ratelimit.STAFF_NOTES, room.pk, actor.pk, code="too_many_notes",
+                     detail=_("You have written many notes just now."),
+                     strike=(actor.pk, room.pk))
     text = sanitise_text(body)[:MAX_STAFF_NOTE_CHARS]
     if not text.strip():
         raise Invalid("empty_message", _("Write something first."))
@@ -445,7 +487,8 @@ def audit_csv(*, actor: User, room: Room | None = None, ids: list[int] | None = 
 def report_list(*, actor: User, room: Room, status: str = Report.Status.OPEN
                 ) -> list[dict[str, Any]]:
     """The circle's reports with one status (the open queue by default), oldest first: for its
-    facilitators and admins. The sealed text is shown while the report still holds it."""
+    facilitators and admins. The reported text is shown until the message would have
+    expired (moderation.selectors.report_text)."""
     facilitator_check(actor=actor, room=room)
     if status not in Report.Status.values:
         raise Invalid("invalid_field", _("“status” must be one of: %(choices)s.")

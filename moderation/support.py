@@ -3,9 +3,10 @@
 Services for both edges (the circle's socket, the duty desk's socket, REST). Each one decides
 itself who may act: only the conversation's two parties read or write it, and a hand-over
 (moderation.duty) changes who the facilitator is. Messages go through the circle's house rules,
-are encrypted with the circle's session key like circle messages and expire with the circle's
-retention; the audit trail records that a conversation happened and how long the first answer
-took, never its text. Live frames go to the two parties' sockets only.
+are encrypted with their author's key for the circle session, like circle messages, and
+expire with the circle's retention; the audit trail records that a conversation happened and
+how long the first answer took, never its text. Live frames go to the two parties' sockets
+only.
 """
 
 from __future__ import annotations
@@ -62,6 +63,21 @@ def _to_parties_on_commit(conversation: SupportConversation,
         events.broadcast_on_commit(group, frame)
 
 
+def support_opened_on_commit(*, conversation: SupportConversation) -> None:
+    """`support.opened` to the two parties: the facilitator's copy with the resources they can
+    send (support_reads.conversation_payload), the person's without."""
+    conversation_id = conversation.pk
+    events.broadcast_on_commit(
+        events.member_group(conversation.participant_id),
+        lambda: support_reads.opened_frame(conversation_id=conversation_id,
+                                           for_facilitator=False))
+    for group in (events.member_group(conversation.facilitator_id),
+                  care.duty_group(conversation.facilitator.user_id)):
+        events.broadcast_on_commit(
+            group, lambda: support_reads.opened_frame(conversation_id=conversation_id,
+                                                      for_facilitator=True))
+
+
 def _audit(*, conversation: SupportConversation, actor: User, alias: str, kind: str,
            detail: str = "") -> None:
     Action.objects.create(room_id=conversation.room_id, actor=actor, actor_alias=alias,
@@ -115,14 +131,7 @@ def support_open(*, actor: Any, room: Room | None = None, report_id: int | None 
                                                       "privately.")) from None
             _audit(conversation=conversation, actor=actor, alias=me.alias,
                    kind=Action.Kind.SUPPORT_OPEN)
-            conversation_id = conversation.pk
-
-            def opened() -> dict[str, Any] | None:
-                fresh = support_reads.conversation_get(conversation_id=conversation_id)
-                return (protocol.support_opened_frame(support_reads.conversation_payload(fresh))
-                        if fresh is not None else None)
-
-            _to_parties_on_commit(conversation, opened)
+            support_opened_on_commit(conversation=conversation)
             events.notice_on_commit(events.member_group(person.pk), code="help_with_you",
                                     params={"conversation_id": conversation.pk,
                                             "report_id": report.pk if report else None,
@@ -173,11 +182,14 @@ def _store(*, conversation: SupportConversation, me: Membership, client_id: str,
            resource: Resource | None = None) -> SupportMessage:
     room = conversation.room
     session = rooms.session_current(room=room)
+    key_id, wrapped = None, None
+    if text:  # under the author's key for this session, like their circle messages
+        key_id, wrapped = rooms.author_key_ensure(session=session, room=room,
+                                                  membership_id=me.pk, cached=False)
     message = SupportMessage.objects.create(
         conversation=conversation, session=session, author=me, client_id=client_id,
-        resource=resource,
-        body_encrypted=(crypto.encrypt(wrapped_key=room_selectors.session_wrapped_key(session),
-                                       text=text) if text else ""),
+        resource=resource, key_id=key_id,
+        body_encrypted=crypto.encrypt(wrapped_key=wrapped, text=text) if text else "",
         expires_at=room_selectors.message_expiry(room=room))
     SupportConversation.objects.filter(pk=conversation.pk).update(expires_at=message.expires_at)
     return message
@@ -203,7 +215,7 @@ def support_send(*, user: Any, conversation_id: int, body: str, client_id: str,
         raise Conflict("conversation_ended", _("This private conversation has ended."))
     if me.banned_on(timezone.now()):
         raise Forbidden("banned", _("You cannot take part in this circle any more."))
-    existing = SupportMessage.objects.select_related("session", "resource").filter(
+    existing = SupportMessage.objects.select_related("session", "key", "resource").filter(
         author=me, client_id=client_id).first()
     if existing is not None:
         text = support_reads.support_message_text(existing)
@@ -230,7 +242,8 @@ def support_resource(*, user: Any, conversation_id: int, resource_id: int,
         raise Forbidden("not_facilitator", _("Only this circle's facilitators can do that."))
     if conversation.ended_at is not None:
         raise Conflict("conversation_ended", _("This private conversation has ended."))
-    resource = Resource.objects.filter(pk=resource_id, is_active=True).first()
+    # An example entry of the demo data has no checked number: never sent to anyone.
+    resource = Resource.objects.filter(pk=resource_id, is_active=True, is_example=False).first()
     if resource is None:
         raise NotFound("resource_not_found", _("There is no such help resource."))
     with transaction.atomic():
@@ -267,7 +280,7 @@ def support_sync(*, user: Any, room: Room | None = None) -> dict[str, Any]:
     if not getattr(user, "is_authenticated", False):
         raise _not_found()
     conversations = [
-        support_reads.conversation_payload(c)
+        support_reads.conversation_payload(c, for_facilitator=c.participant.user_id != user.pk)
         for c in support_reads.conversations_of(user_id=user.pk, room=room)
         if c.participant.user_id == user.pk
         or room_selectors.is_facilitator(user=user, room=c.room)]
@@ -277,8 +290,9 @@ def support_sync(*, user: Any, room: Room | None = None) -> dict[str, Any]:
 def support_messages(*, user: Any, conversation_id: int, room: Room | None = None
                      ) -> dict[str, Any]:
     """One conversation with its messages, for one of its two parties."""
-    conversation, _me = _party(user=user, conversation_id=conversation_id, room=room)
-    return {"conversation": support_reads.conversation_payload(conversation)}
+    conversation, me = _party(user=user, conversation_id=conversation_id, room=room)
+    return {"conversation": support_reads.conversation_payload(
+        conversation, for_facilitator=me.pk == conversation.facilitator_id)}
 
 
 # --- One table for both sockets ----------------------------------------------------------------

@@ -18,11 +18,11 @@ CONVERSATION_MESSAGE_LIMIT = 500
 
 
 def support_message_text(message: SupportMessage) -> str | None:
-    """The clear text of a private message, or None once its session key is destroyed."""
+    """The clear text of a private message, or None once its key is destroyed."""
     if not message.body_encrypted:
         return ""
     try:
-        return crypto.decrypt(wrapped_key=room_selectors.session_wrapped_key(message.session),
+        return crypto.decrypt(wrapped_key=room_selectors.message_wrapped_key(message),
                               token=message.body_encrypted)
     except crypto.KeyDestroyed:
         return None
@@ -38,7 +38,7 @@ def support_message_payload(*, message: SupportMessage, body: str, facilitator: 
 
 
 def support_messages(*, conversation: SupportConversation) -> list[dict[str, Any]]:
-    rows = (SupportMessage.objects.select_related("author", "session", "resource")
+    rows = (SupportMessage.objects.select_related("author", "session", "key", "resource")
             .filter(conversation=conversation, expires_at__gt=timezone.now())
             .order_by("id")[:CONVERSATION_MESSAGE_LIMIT])
     out = []
@@ -51,13 +51,16 @@ def support_messages(*, conversation: SupportConversation) -> list[dict[str, Any
     return out
 
 
-def conversation_payload(conversation: SupportConversation, *, with_messages: bool = True
-                         ) -> dict[str, Any]:
+def conversation_payload(conversation: SupportConversation, *, with_messages: bool = True,
+                         for_facilitator: bool = False) -> dict[str, Any]:
     """A conversation as both parties see it. The facilitator is named (display name), the
-    participant by their alias in that circle."""
+    participant by their alias in that circle. The facilitator's copy (`for_facilitator`) also
+    lists the help resources they can send, those that fit the person first (the circle's
+    region, the person's language, as on the person's crisis card), with notes for
+    facilitators."""
     room = conversation.room
     facilitator = conversation.facilitator
-    return {
+    payload = {
         "id": conversation.pk, "report_id": conversation.report_id,
         "room": {"slug": room.slug, "title": room.title, "dir": "rtl" if room.is_rtl else "ltr",
                  "language": room.language, "region": room.region},
@@ -68,6 +71,21 @@ def conversation_payload(conversation: SupportConversation, *, with_messages: bo
         "ended_at": protocol.time_or_none(conversation.ended_at),
         "messages": support_messages(conversation=conversation) if with_messages else [],
     }
+    if for_facilitator:
+        person = conversation.participant.user
+        payload["resources"] = care.resources_ranked(
+            language=(person.language if person else "") or room.language, region=room.region,
+            for_staff=True)
+    return payload
+
+
+def opened_frame(*, conversation_id: int, for_facilitator: bool) -> dict[str, Any] | None:
+    """`support.opened` as one party sees it, read when it is sent (after the commit)."""
+    fresh = conversation_get(conversation_id=conversation_id)
+    if fresh is None:
+        return None
+    return protocol.support_opened_frame(conversation_payload(fresh,
+                                                              for_facilitator=for_facilitator))
 
 
 def conversation_get(*, conversation_id: int) -> SupportConversation | None:

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from moderation import ratelimit
 from moderation.console import console_refresh_on_commit
 from moderation.models import Action
 from moderation.pipeline import sanitise_text
@@ -123,7 +124,10 @@ def _contact(address: str) -> str:
 
 def application_submit(*, user: User, session_id: int, day: date, note: str = "",
                        contact_email: str = "") -> Application:
-    """Apply to one date of a session. Applying again updates the note and the address."""
+    """Apply to one date of a session. Applying again updates the note and the address. Each
+    identity applies only so often (moderation.ratelimit.APPLICATIONS)."""
+    rooms.limit_take(ratelimit.APPLICATIONS, user.pk, code="too_many_applications",
+                     detail=_("You have sent many applications just now."))
     upcoming = occurrence_get(session_id=session_id, day=day)
     room = upcoming.session.room
     if room.access != Room.Access.APPLICATION:

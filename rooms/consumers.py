@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 TYPING_EVERY = 2.0  # seconds between two typing signals of one socket
 TOUCH_EVERY = 20.0  # seconds between two presence refreshes of one socket
+KNOWN_FOR = 5.0  # seconds a socket may reuse its membership as read (see `known`)
 
 
 def _enter(user: Any, slug: str) -> Membership:
@@ -45,10 +46,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     joined = False
     waiting = False  # in a waiting room, until a facilitator admits this alias
     join_error: ServiceError | None = None
-    history_ids: frozenset[int] = frozenset()
+    # The newest message id of the history this socket was sent: a live message.new at or below
+    # it repeats the history (ids grow in commit order within a circle), so it is dropped. One
+    # int, not a set of ids: an idle socket keeps as little as it can.
+    history_last: int = 0
     early: list[dict[str, Any]] | None = None  # circle events held back until the welcome
     last_typing = 0.0
+    # This alias's membership (circle, identity, seat) as read at most KNOWN_FOR seconds ago,
+    # dropped on any `stale` event (the circle's controls, this alias's state): message_post
+    # still checks it, and saves a read per message.
+    known: Membership | None = None
+    known_at = 0.0
     last_touch = 0.0
+    flooding = False  # closed with 4429: frames still on their way are not handled
 
     # --- lifecycle ----------------------------------------------------------------------------
     lang = "en"
@@ -174,7 +184,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.joined = True
         welcome = await self._send_welcome(joined=True)
         # Live events that came while the history was read may repeat it: drop those once.
-        self.history_ids = frozenset(message["id"] for message in welcome["history"])
+        self.history_last = max((m["id"] for m in welcome["history"]), default=self.after or 0)
         await self._release_held()
         if self.membership.is_facilitator:
             await self.send_frame(await database_sync_to_async(console.console_frame)(
@@ -190,7 +200,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # --- incoming frames ----------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.membership is None:
+        if self.membership is None or self.flooding:  # closed for flooding: the rest is dropped
             return
         try:
             with translation.override(self.lang):
@@ -210,6 +220,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ServiceError as exc:
             await self.send_error(exc, ref=ref)
             if exc.extra.get("disconnect"):  # repeated flooding: this socket is closed
+                self.flooding = True
                 await self.close(code=protocol.CLOSE_FLOODING)
         except Exception:
             log.exception("frame of type %s failed", frame.type)  # never the frame's text
@@ -240,14 +251,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_message_send(self, frame: protocol.MessageSend) -> None:
         # The service decides whether this alias may post, whatever this socket remembers.
-        posted = await database_sync_to_async(services.message_post)(
-            membership_id=self.membership.pk, body=frame.body, client_id=frame.client_id
-        )
+        known = self.known if time.monotonic() - self.known_at < KNOWN_FOR else None
+        posted = await database_sync_to_async(self._post)(frame, known)
         await self.send_frame(protocol.message_ack_frame(
             client_id=frame.client_id, id=posted.message.pk, duplicate=posted.duplicate
         ))
         for notice in posted.notices:
             await self.send_frame(notice)
+
+    def _post(self, frame: protocol.MessageSend, known: Membership | None
+              ) -> services.MessagePosted:
+        if known is None and self.joined:
+            known = selectors.membership_fresh(membership_id=self.membership.pk)
+            self.known, self.known_at = known, time.monotonic()
+        return services.message_post(membership_id=self.membership.pk, body=frame.body,
+                                     client_id=frame.client_id, known=known)
 
     async def on_typing(self, frame: protocol.ClientFrame) -> None:
         now = time.monotonic()
@@ -324,10 +342,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.early.append(event)
             return
         kind = event["type"]
+        if event.get("stale"):
+            self.known = None
         if kind == events.RELAY:
             if self._backlog() > settings.HALQA["SLOW_READER_BYTES"]:
                 await self._too_far_behind()
-            elif event.get("message_id") not in self.history_ids:
+            elif event.get("message_id", self.history_last + 1) > self.history_last:
                 await self.send(text_data=event["text"])
         elif kind == events.LOCALIZED:
             await self.frame_localized(event)
@@ -336,7 +356,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def frame_relay(self, event: dict[str, Any]) -> None:
         """A pre-encoded frame from rooms.events: forward it as it is."""
-        if event.get("message_id") in self.history_ids:
+        if event.get("stale"):
+            self.known = None
+        if event.get("message_id", self.history_last + 1) <= self.history_last:
             return
         await self.send(text_data=event["text"])
 

@@ -33,6 +33,12 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 RELAY = "frame.relay"
+# An event with this key (its kind) replaces the previous one of that kind in its circle: past
+# a burst, the hub delivers at most one per COALESCE_SECONDS per circle (presence in a
+# reconnect storm), always the newest.
+COALESCE = "coalesce"
+COALESCE_SECONDS = 0.25
+COALESCE_BURST = 4
 
 
 class Member(Protocol):
@@ -74,6 +80,9 @@ class Hub:
         self._redis: aioredis.Redis | None = None
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
+        # Coalescing (below): snapshots held back, and each (circle, kind)'s bucket.
+        self._held: dict[tuple[int, str], dict[str, Any]] = {}
+        self._tokens: dict[tuple[int, str], tuple[float, float]] = {}
 
     # --- membership, from the sockets' own event loop ----------------------------------------
     async def attach(self, room_id: int, member: Member) -> None:
@@ -102,8 +111,12 @@ class Hub:
         """Hand an event to every local socket of the circle (in this loop's thread). One task
         per event, not per socket: tasks start in the order events were published, and each
         write to a socket is a buffered write that does not wait on the network."""
-        if room_id in self.rooms:
-            self.loop.create_task(self._deliver(room_id, event))
+        if room_id not in self.rooms:
+            return
+        if event.get(COALESCE):
+            self._coalesce(room_id, event)
+            return
+        self.loop.create_task(self._deliver(room_id, event))
 
     async def _deliver(self, room_id: int, event: dict[str, Any]) -> None:
         for member in tuple(self.rooms.get(room_id, ())):
@@ -111,6 +124,34 @@ class Hub:
                 await member.hub_event(event)
             except Exception:  # one broken socket must not stop the others
                 log.exception("hub: delivery to one socket failed")
+
+    # --- Coalescing (issue 13): a storm of snapshots costs the circle a few frames -----------
+    def _coalesce(self, room_id: int, event: dict[str, Any]) -> None:
+        """An event that replaces the previous one of its kind (`event[COALESCE]`, e.g. who
+        is present). Delivered at once while the circle's bucket for that kind has a token
+        (COALESCE_BURST at once, then one per COALESCE_SECONDS); else held, the newest
+        replacing the one held, until the next token. The last one always arrives."""
+        key = (room_id, event[COALESCE])
+        if key in self._held:
+            self._held[key] = event
+            return
+        tokens = self._refill(key)
+        if tokens >= 1:
+            self._tokens[key] = (tokens - 1, self.loop.time())
+            self.loop.create_task(self._deliver(room_id, event))
+            return
+        self._held[key] = event
+        self.loop.call_later((1 - tokens) * COALESCE_SECONDS, self._release, key)
+
+    def _refill(self, key: tuple[int, str]) -> float:
+        tokens, at = self._tokens.get(key, (COALESCE_BURST, 0.0))
+        return min(COALESCE_BURST, tokens + (self.loop.time() - at) / COALESCE_SECONDS)
+
+    def _release(self, key: tuple[int, str]) -> None:
+        event = self._held.pop(key)
+        self._tokens[key] = (max(0.0, self._refill(key) - 1), self.loop.time())
+        if key[0] in self.rooms:
+            self.loop.create_task(self._deliver(key[0], event))
 
     # --- Redis ----------------------------------------------------------------------------------
     async def _subscribe(self, room_id: int) -> None:

@@ -203,7 +203,10 @@ class ResourceSerializer(serializers.Serializer):
     url = serializers.CharField()
     hours = serializers.CharField()
     description = serializers.CharField()
-    region = serializers.CharField()
+    regions = serializers.ListField(child=serializers.CharField(),
+                                    help_text="Empty: nationwide.")
+    is_example = serializers.BooleanField(
+        help_text="An example entry of the demo data, still to be filled in by the admin.")
     languages = serializers.SerializerMethodField()
 
     def get_languages(self, resource: dict[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from accounts.models import User
 from moderation import care
 from rooms import crypto, protocol
 from rooms.errors import NotFound
-from rooms.models import Membership, Message, Presence, Room, Session
+from rooms.models import AuthorKey, Membership, Message, Presence, Room, Session
 
 
 # --- Circles ------------------------------------------------------------------------------------
@@ -126,10 +126,25 @@ def session_wrapped_key(session: Session) -> str | None:
     return session.wrapped_key or crypto.ephemeral_key_get(session_id=session.pk)
 
 
+def author_key_wrapped(key: AuthorKey) -> str | None:
+    """An author key, wrapped: on the row for timed circles, in the cache for ephemeral ones;
+    None once destroyed."""
+    return key.wrapped_key or crypto.ephemeral_author_key_get(key_id=key.pk)
+
+
+def message_wrapped_key(message: Any) -> str | None:
+    """The wrapped key a stored message (a circle message or a private one) is encrypted with:
+    its author's key for its session (`key`, read with it), or for a message written before
+    there were author keys, its session's. None once destroyed."""
+    if message.key_id is None:
+        return session_wrapped_key(message.session)
+    return author_key_wrapped(message.key)
+
+
 def message_text(message: Message) -> str | None:
-    """The clear text of a stored message, or None once its session key is destroyed."""
+    """The clear text of a stored message, or None once its key is destroyed."""
     try:
-        return crypto.decrypt(wrapped_key=session_wrapped_key(message.session),
+        return crypto.decrypt(wrapped_key=message_wrapped_key(message),
                               token=message.body_encrypted)
     except crypto.KeyDestroyed:
         return None
@@ -145,14 +160,14 @@ def message_payload(*, message: Message, author: Membership, body: str) -> dict[
 
 def message_live(*, room: Room, message_id: int) -> Message | None:
     """A message of this circle that has not expired, with its author and session."""
-    return (Message.objects.select_related("author", "session")
+    return (Message.objects.select_related("author", "session", "key")
             .filter(pk=message_id, room=room, expires_at__gt=timezone.now()).first())
 
 
 def message_by_client_id(*, membership: Membership, client_id: str
                          ) -> tuple[Message, str] | None:
     """The live message this alias already sent with this client_id, and its text."""
-    message = (Message.objects.select_related("session")
+    message = (Message.objects.select_related("session", "key")
                .filter(author=membership, client_id=client_id, expires_at__gt=timezone.now())
                .first())
     text = message_text(message) if message is not None else None
@@ -172,9 +187,9 @@ def message_history(*, room_id: int, after: int | None = None, limit: int | None
     """Recent messages, or exactly those after a given id (for a client that reconnects)."""
     rows = (
         Message.objects.filter(room_id=room_id, expires_at__gt=timezone.now())
-        .select_related("author", "session")
+        .select_related("author", "session", "key")
         .only("id", "body_encrypted", "created_at", "session_id", "session__wrapped_key",
-              "author__alias", "author__role")
+              "key_id", "key__wrapped_key", "author__alias", "author__role")
     )
     if after is None:
         limit = limit or settings.HALQA["HISTORY_LIMIT"]

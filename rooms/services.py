@@ -8,24 +8,29 @@ event has one origin. Reads live in rooms.selectors.
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.pseudonyms import pseudonym_generate
-from moderation import crisis, house_rules
+from moderation import crisis, house_rules, ratelimit
 from moderation.console import console_refresh_on_commit
 from moderation.models import SupportMessage
 from rooms import crypto, events, protocol, selectors
-from rooms.errors import Conflict, Forbidden, ServiceError
-from rooms.models import Membership, Message, Presence, Room, Session
+from rooms.errors import Conflict, Forbidden, RateLimited, ServiceError
+from rooms.models import AuthorKey, Membership, Message, Presence, Room, Session
+
+log = logging.getLogger(__name__)
 
 
 # --- Errors specific to circles ---------------------------------------------------------------
@@ -45,6 +50,53 @@ def rules_not_accepted_error() -> Forbidden:
 
 def _not_admitted() -> Forbidden:
     return Forbidden("not_admitted", _("A facilitator has not let you in yet."))
+
+
+# --- Limits on the doors (moderation.ratelimit; docs/security.md) ----------------------------
+def rate_limited(decision: ratelimit.Decision, *, code: str, detail: str) -> RateLimited:
+    """The refusal of a limit: its code, a sentence with the wait, and `retry_after` (whole
+    seconds, at least 1), the same on the socket and over REST."""
+    seconds = max(1, math.ceil(decision.retry_after))
+    return RateLimited(code, detail + " " + _("Try again in %(seconds)d s.") % {
+        "seconds": seconds}, retry_after=seconds)
+
+
+def limit_take(limit: ratelimit.Limit, *parts: object, code: str, detail: str,
+               strike: tuple[int, int] | None = None) -> None:
+    """One token of a door's limit, or its refusal (`rate_limited`). With `strike` (identity,
+    circle), the refusal counts as a flood strike there, like a refused message: the fifth
+    within a minute closes the socket (`flooding_close`)."""
+    decision = ratelimit.take(limit, *parts)
+    if not decision.allowed:
+        error = rate_limited(decision, code=code, detail=detail)
+        if strike is not None:
+            user_id, room_id = strike
+            if ratelimit.flood_strike(user_id=user_id, room_id=room_id) \
+                    >= ratelimit.STRIKES_TO_DISCONNECT:
+                flooding_close(error, user_id=user_id)
+        raise error
+
+
+def flooding_close(error: ServiceError, *, user_id: int) -> None:
+    """This refusal closes the flooding socket (4429, `disconnect: true`): its identity then
+    opens no socket for FLOOD_CLOSE_HOLD_SECONDS (`connection_admit`), and `retry_after` says
+    so."""
+    error.extra["disconnect"] = True
+    ratelimit.hold_set("flooding", user_id, seconds=ratelimit.FLOOD_CLOSE_HOLD_SECONDS)
+    error.extra["retry_after"] = max(error.extra.get("retry_after", 0),
+                                     ratelimit.FLOOD_CLOSE_HOLD_SECONDS)
+
+
+def connection_admit(*, user_id: int) -> None:
+    """Whether a socket of this identity may open now: not in the pause after one of its
+    sockets was closed for flooding, and within the reconnects allowed per identity. Checked
+    before anything else is read or written, so a reconnect storm costs one counter each."""
+    decision = ratelimit.hold_left("flooding", user_id)
+    if decision.allowed:
+        decision = ratelimit.take(ratelimit.CONNECTS, user_id)
+    if not decision.allowed:
+        raise rate_limited(decision, code="too_many_connections",
+                           detail=_("Too many connections at once."))
 
 
 # --- Memberships ------------------------------------------------------------------------------
@@ -199,12 +251,13 @@ def room_enter(*, user: User, room: Room, accept_rules: bool = False) -> Entry:
 
 # --- Presence ---------------------------------------------------------------------------------
 def presence_broadcast_on_commit(*, room_id: int) -> None:
-    """Who is present, to the circle (once per transaction); and the console, to its
-    facilitators."""
+    """Who is present, to the circle (once per transaction; each process's hub delivers at most
+    one every 250 ms, the newest, so a reconnect storm costs the others little); and the
+    console, to its facilitators."""
     events.broadcast_on_commit(
         events.room_group(room_id),
         lambda: protocol.presence_frame(selectors.presence_members(room_id=room_id)),
-        once=f"presence:{room_id}",
+        once=f"presence:{room_id}", coalesce="presence",
     )
     console_refresh_on_commit(room_id=room_id)
 
@@ -213,7 +266,7 @@ def room_state_broadcast_on_commit(*, room_id: int) -> None:
     """Everyone in the circle redraws its controls (lock, pause, slow mode, pin)."""
     events.broadcast_on_commit(events.room_group(room_id),
                                lambda: selectors.room_state_frame(room_id=room_id),
-                               once=f"room-state:{room_id}")
+                               once=f"room-state:{room_id}", stale=True)
 
 
 def presence_enter(*, membership: Membership, channel_name: str) -> bool:
@@ -313,10 +366,107 @@ def session_end(*, session: Session) -> int:
                 room_id=session.room_id,
                 ids=list(Message.objects.filter(session=session).values_list("id", flat=True)),
             )
-            # Private support messages under this key go with it (moderation.support).
+            # Private support messages of this session go with it (moderation.support).
             SupportMessage.objects.filter(session=session).delete()
+            # Every author's key too: reports' copies of these messages die with them.
+            author_keys_destroy(keys=AuthorKey.objects.filter(session=session))
             transaction.on_commit(lambda: crypto.ephemeral_key_destroy(session_id=session.pk))
     return deleted
+
+
+# --- Author keys: one per alias and session (rooms.crypto) --------------------------------------
+def author_key_ensure(*, session: Session, room: Room, membership_id: int,
+                      cached: bool = True) -> tuple[int, str]:
+    """The key this alias writes with in this session, as (key row id, wrapped key).
+
+    Remembered by this process for KEY_CACHE_SECONDS (`cached`), so the common case costs no
+    statement; the row is created with the alias's first message of the session (one
+    statement), with the wrapped key on it for a timed circle and in the cache only for an
+    ephemeral one. Whoever remembers a key must check its row is still there when using it
+    (`_message_insert` does, in its insert): the transaction that created it may roll back."""
+    spot = {"session_id": session.pk, "session_started": session.started_at,
+            "membership_id": membership_id}
+    if cached:
+        hit = crypto.author_key_cached(**spot)
+        if hit is not None:
+            return hit
+    wrapped = crypto.session_key_new()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuthorKey._meta.db_table} "  # names from the model, never user text
+            "(session_id, membership_id, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (session_id, membership_id) DO NOTHING RETURNING id",
+            [session.pk, membership_id, "" if room.is_ephemeral else wrapped,
+             connection.ops.adapt_datetimefield_value(timezone.now())])
+        row = cursor.fetchone()
+    if row is not None:
+        key_id = row[0]
+        if room.is_ephemeral:
+            crypto.ephemeral_author_key_put(
+                key_id=key_id, wrapped_key=wrapped,
+                seconds=settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600)
+    else:  # written before: an earlier message, another tab or process
+        key_id, stored = AuthorKey.objects.filter(
+            session_id=session.pk, membership_id=membership_id).values_list(
+            "id", "wrapped_key").get()
+        wrapped = stored or crypto.ephemeral_author_key_get(key_id=key_id) or ""
+        if not wrapped:  # an ephemeral key lost with the cache: what it wrote stays unreadable
+            wrapped = crypto.ephemeral_author_key_renew(
+                key_id=key_id, wrapped_key=crypto.session_key_new(),
+                seconds=settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600)
+    if cached:
+        crypto.author_key_remember(**spot, key_id=key_id, wrapped=wrapped)
+    return key_id, wrapped
+
+
+def author_keys_destroy(*, keys: QuerySet[AuthorKey]) -> int:
+    """Destroy these author keys: their rows now (with whatever they still encrypt: messages,
+    private messages; reports keep their copy, unreadable), their cache entries and this
+    process's unwrapped copies once the transaction commits. Other processes forget theirs
+    within KEY_CACHE_SECONDS. On PostgreSQL, the row versions left behind are rewritten away by
+    `key_storage_compact`."""
+    rows = list(keys.values_list("id", "wrapped_key"))
+    if not rows:
+        return 0
+    key_ids = [key_id for key_id, _wrapped in rows]
+    stored = [wrapped for _key_id, wrapped in rows if wrapped]
+    AuthorKey.objects.filter(pk__in=key_ids).delete()
+    transaction.on_commit(lambda: crypto.author_keys_destroy(key_ids=key_ids, wrapped=stored))
+    return len(rows)
+
+
+def key_storage_compact() -> None:
+    """Best effort: get destroyed keys out of the database's own files at once, so no dead row
+    version still holds one. PostgreSQL: `VACUUM FULL` of the author keys' table, which
+    rewrites its live rows into a new file and drops the old one (a plain VACUUM leaves the
+    bytes); the table is small (one row per author and session kept), its exclusive lock brief
+    and bounded by `lock_timeout`. SQLite: a WAL checkpoint into the main file, where
+    `secure_delete` has zeroed the freed space. Outside a transaction only (skipped inside
+    one: the purge runs it again)."""
+    if connection.in_atomic_block or not connection.get_autocommit():
+        log.debug("keys: in a transaction, the key table was not compacted")
+        return
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif connection.vendor == "postgresql":
+                table = connection.ops.quote_name(AuthorKey._meta.db_table)
+                cursor.execute("SET lock_timeout = '5s'")
+                try:
+                    cursor.execute(f"VACUUM FULL {table}")
+                finally:
+                    cursor.execute("RESET lock_timeout")
+                # VACUUM FULL leaves the table's count of dead row versions as it was; a plain
+                # VACUUM of the fresh file sets it to what is there (the purge reads it).
+                cursor.execute(f"VACUUM {table}")
+    except DatabaseError:
+        log.warning("keys: compacting the key table failed; the next purge retries",
+                    exc_info=True)
+
+
+def key_storage_compact_on_commit() -> None:
+    transaction.on_commit(key_storage_compact)
 
 
 # --- Messages ---------------------------------------------------------------------------------
@@ -380,28 +530,44 @@ def _duplicate(membership: Membership, client_id: str) -> MessagePosted | None:
 def _message_insert(*, room: Room, session: Session, author: Membership, client_id: str,
                     text: str) -> Message | None:
     """Store one message, or nothing when this alias already stored this client_id (a retry):
-    one statement, the unique constraint deciding, so no lookup precedes the common case."""
-    message = Message(room=room, session=session, author=author, client_id=client_id,
-                      body_encrypted=crypto.encrypt(
-                          wrapped_key=selectors.session_wrapped_key(session), text=text),
-                      created_at=timezone.now(), expires_at=selectors.message_expiry(room=room))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Message._meta.db_table} "  # names from the model, never user text
-            "(room_id, session_id, author_id, client_id, body_encrypted, created_at, expires_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id",
-            [room.pk, session.pk, author.pk, client_id, message.body_encrypted,
-             connection.ops.adapt_datetimefield_value(message.created_at),
-             connection.ops.adapt_datetimefield_value(message.expires_at)])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    message.pk = row[0]
-    return message
+    one statement, the unique constraint deciding, so no lookup precedes the common case.
+
+    The text is encrypted with the author's key for this session (`author_key_ensure`); the
+    same statement checks that key's row still exists (a key this process remembers may have
+    been destroyed since, or its creating transaction rolled back): if not, the key is made
+    anew and the insert tried once more."""
+    for _attempt in range(2):
+        key_id, wrapped = author_key_ensure(session=session, room=room, membership_id=author.pk)
+        message = Message(room=room, session=session, author=author, key_id=key_id,
+                          client_id=client_id,
+                          body_encrypted=crypto.encrypt(wrapped_key=wrapped, text=text),
+                          created_at=timezone.now(),
+                          expires_at=selectors.message_expiry(room=room))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Message._meta.db_table} "  # names from the models, no user text
+                "(room_id, session_id, author_id, key_id, client_id, body_encrypted, created_at,"
+                " expires_at) SELECT %s, %s, %s, %s, %s, %s, %s, %s"
+                f" WHERE EXISTS (SELECT 1 FROM {AuthorKey._meta.db_table}"
+                " WHERE id = %s AND session_id = %s AND membership_id = %s)"
+                " ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id",
+                [room.pk, session.pk, author.pk, key_id, client_id, message.body_encrypted,
+                 connection.ops.adapt_datetimefield_value(message.created_at),
+                 connection.ops.adapt_datetimefield_value(message.expires_at),
+                 key_id, session.pk, author.pk])
+            row = cursor.fetchone()
+        if row is not None:
+            message.pk = row[0]
+            return message
+        if AuthorKey.objects.filter(pk=key_id, session=session, membership=author).exists():
+            return None  # a retry of a stored client_id
+        crypto.author_key_drop(session_id=session.pk, session_started=session.started_at,
+                               membership_id=author.pk)
+    return None
 
 
-def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePosted:
+def message_post(*, membership_id: int, body: str, client_id: str,
+                 known: Membership | None = None) -> MessagePosted:
     """Run the house rules over a message, store it once, then broadcast it to the circle.
 
     Who may post is decided here, from the current state, whichever edge called: in the circle
@@ -411,15 +577,31 @@ def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePos
     rule-breach counts are one transaction; a refused message keeps its breach counts and
     crisis alert, and its author gets the refusal. In the common case that is three SQL
     statements: the membership (with its seat), the circle's open session, the insert.
+
+    `known` is the membership as a socket read it moments ago (`selectors.membership_fresh`),
+    kept until an event that changes it (a `stale` event: the circle's controls, this alias's
+    state) or for a few seconds at most: the checks below still run on it, the read is saved,
+    and a refusal is always confirmed on a fresh read.
     """
-    membership = selectors.membership_fresh(membership_id=membership_id)
+    membership = (known if known is not None and known.pk == membership_id
+                  else selectors.membership_fresh(membership_id=membership_id))
+    try:
+        participation_check(membership=membership, room=membership.room)
+        speak_check(membership=membership, room=membership.room)
+    except ServiceError:
+        if membership is not known:
+            raise
+        # What the socket knew says no: ask the database before refusing (a mute just
+        # lifted must not wait for the socket's copy to catch up).
+        membership = selectors.membership_fresh(membership_id=membership_id)
+        participation_check(membership=membership, room=membership.room)
+        speak_check(membership=membership, room=membership.room)
     room = membership.room
-    participation_check(membership=membership, room=room)
-    speak_check(membership=membership, room=room)
 
     message: Message | None = None
     with transaction.atomic():
-        verdict = house_rules.house_rules_apply(membership=membership, body=body)
+        verdict = house_rules.house_rules_apply(membership=membership, body=body,
+                                                newcomer=_newcomer(membership))
         if verdict.error is None:
             _room_write_lock(room.pk)
             session = session_current(room=room)
@@ -445,10 +627,19 @@ def message_post(*, membership_id: int, body: str, client_id: str) -> MessagePos
         if retried is not None:
             return retried
         _with_notices(verdict.error, help_card)
+        if verdict.error.extra.get("disconnect"):  # the house rules' fifth strike
+            flooding_close(verdict.error, user_id=membership.user_id)
         raise verdict.error
     assert message is not None
     return MessagePosted(message=message, payload=payload, duplicate=False,
                          notices=help_card + verdict.notices)
+
+
+def _newcomer(membership: Membership) -> bool:
+    """A pseudonymous identity made minutes ago, not facilitating: its messages also take a
+    token from the bucket the circle's newcomers share (moderation.ratelimit.newcomer_take)."""
+    return (membership.user.is_pseudonymous and not membership.is_facilitator
+            and ratelimit.is_newcomer(joined_at=membership.user.date_joined))
 
 
 def _with_notices(error: ServiceError, notices: list[dict[str, Any]]) -> None:

@@ -150,13 +150,14 @@ def test_after_the_purge_no_row_is_older_than_its_retention(identity):
     assert not Session.objects.filter(ended_at__isnull=False, messages__isnull=True).exists()
 
 
-def _report(room, *, age: timedelta, resolved_ago: timedelta | None = None, text="sealed"):
+def _report(room, *, age: timedelta, resolved_ago: timedelta | None = None, text="copied"):
     from moderation.models import Report
 
     now = timezone.now()
+    copy = Fernet(Fernet.generate_key()).encrypt(text.encode()).decode()
     report = Report.objects.create(room=room, source=Report.Source.PARTICIPANT,
                                    reason=Report.Reason.OTHER, target_alias="Someone",
-                                   reporter_alias="Reporter", snapshot_sealed=crypto.seal(text))
+                                   reporter_alias="Reporter", snapshot_encrypted=copy)
     resolved = {} if resolved_ago is None else {
         "status": Report.Status.DISMISSED, "resolved_at": now - resolved_ago}
     Report.objects.filter(pk=report.pk).update(created_at=now - age, **resolved)

@@ -388,6 +388,59 @@ def test_a_resource_card_goes_into_the_conversation(identity):
     assert refused.value.code == "not_facilitator"
 
 
+async def test_from_a_person_s_card_the_facilitator_gets_the_fitting_resources_the_person_not(
+        connect, identity):
+    """The console's "Private conversation" button: support.open with an alias over the
+    circle's socket. The facilitator's copy lists the help resources to send, the circle's
+    region and the person's language first, with notes for facilitators and never an example
+    entry; the person's copy lists none. An example entry cannot be sent."""
+    room = await adb(room_create)(region="Oriental")
+    fac = await adb(facilitator_for)(room)
+
+    def directory() -> dict[str, int]:
+        rows = [Resource.objects.create(name="Elsewhere", kind="crisis_line", languages="en",
+                                        regions="Souss-Massa"),
+                Resource.objects.create(name="National", kind="crisis_line", languages="en"),
+                Resource.objects.create(name="Local", kind="legal_aid", languages="en,fr",
+                                        regions="Fès-Meknès, Oriental",
+                                        facilitator_note="Free for low incomes."),
+                Resource.objects.create(name="French only", kind="youth", languages="fr"),
+                Resource.objects.create(name="Example", kind="youth", languages="en",
+                                        is_example=True)]
+        return {r.name: r.pk for r in rows}
+
+    ids = await adb(directory)()
+    f, _ = await enter(connect, fac, room)
+    a, welcome_a = await enter(connect, await adb(identity)("en"), room)
+    await f.send({"type": "support.open", "ref": "o1", "alias": welcome_a["you"]["alias"]})
+    got: dict[str, dict] = {}
+    while len(got) < 2:  # the answer and the conversation, in either order
+        frame = await f.receive()
+        if frame["type"] in (protocol.DUTY_ACK, protocol.SUPPORT_OPENED):
+            got[frame["type"]] = frame
+    conversation_id = got[protocol.DUTY_ACK]["result"]["conversation_id"]
+    mine = got[protocol.SUPPORT_OPENED]["conversation"]
+    assert mine["id"] == conversation_id
+    assert [(r["name"], r["fits"]) for r in mine["resources"]] == [
+        ("Local", True), ("National", True), ("Elsewhere", False), ("French only", False)]
+    assert mine["resources"][0]["facilitator_note"] == "Free for low incomes."
+    assert mine["resources"][0]["regions"] == ["Fès-Meknès", "Oriental"]
+    theirs = (await a.receive_type(protocol.SUPPORT_OPENED))["conversation"]
+    assert "resources" not in theirs and "Free for low incomes" not in json.dumps(theirs)
+    assert "resources" in (await ask(f, "support.sync"))["result"]["conversations"][0]
+    assert "resources" not in (await ask(a, "support.sync"))["result"]["conversations"][0]
+
+    refused = await ask(f, "support.resource", conversation_id=conversation_id,
+                        resource_id=ids["Example"])
+    assert refused["code"] == "resource_not_found"
+    sent = await ask(f, "support.resource", conversation_id=conversation_id,
+                     resource_id=ids["Local"])
+    assert sent["result"]["message"]["resource"]["name"] == "Local"
+    card = await a.receive_type(protocol.SUPPORT_MESSAGE)
+    assert card["message"]["resource"]["name"] == "Local"
+    assert "facilitator_note" not in card["message"]["resource"]
+
+
 # --- Retention and "Forget me" ---------------------------------------------------------------
 def test_support_messages_expire_with_the_circle_and_forget_me_removes_them(identity):
     room = room_create(retention_hours=1)

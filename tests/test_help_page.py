@@ -4,6 +4,7 @@ escaped; reachable from every page with the quick exit next to it."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -32,10 +33,10 @@ def directory() -> None:
     resource("Listening line", Resource.Kind.CRISIS_LINE, phone="+212 5 22 00 00 00",
              hours="9h-18h", languages="ar,ary,fr", order=20)
     resource("Casablanca women's centre", Resource.Kind.VIOLENCE_AGAINST_WOMEN,
-             phone="05 22 11 22 33", region="Casablanca-Settat", languages="ar,ary",
+             phone="05 22 11 22 33", regions="Casablanca-Settat", languages="ar,ary",
              url="https://example.org/centre", verified_on=date(2025, 3, 1))
     resource("Tanger legal clinic", Resource.Kind.LEGAL_AID, phone="0539 00 00 00",
-             region="Tanger-Tétouan-Al Hoceïma", languages="fr,en")
+             regions="Tanger-Tétouan-Al Hoceïma, Oriental", languages="fr,en")
     resource("Family mediation office", Resource.Kind.FAMILY_MEDIATION, phone="0537 00 00 00",
              languages="fr")
     resource("Closed line", Resource.Kind.HEALTH, phone="0800 000 000", is_active=False)
@@ -65,7 +66,7 @@ def test_groups_follow_the_urgency_order_and_leave_out_inactive_resources(direct
     names = [r["name"] for group in found["groups"] for r in group["resources"]]
     assert "Closed line" not in names
     assert "health" not in kinds  # its only resource is inactive: no empty section
-    assert found["regions"] == ["Casablanca-Settat", "Tanger-Tétouan-Al Hoceïma"]
+    assert found["regions"] == ["Casablanca-Settat", "Oriental", "Tanger-Tétouan-Al Hoceïma"]
 
 
 def test_region_keeps_that_region_and_the_nationwide_ones(directory):
@@ -103,7 +104,7 @@ def test_page_shows_the_groups_with_headings_and_tel_links(directory):
     assert 'href="tel:19"' in html
     assert "Closed line" not in html
     assert '<a href="https://example.org/centre"' in html
-    assert "Crisis and listening line" in html  # the kind's label as a heading
+    assert "Mental health and listening line" in html  # the kind's label as a heading
 
 
 def test_filters_are_a_plain_get_form_that_keeps_the_choice(directory):
@@ -181,3 +182,126 @@ def test_every_sentence_of_the_template_goes_through_translation():
     source = re.sub(r"{#.*?#}|{%.*?%}|{{.*?}}|<[^>]*>", " ", source, flags=re.S)
     left = [word for word in re.findall(r"[A-Za-z]{2,}", source)]
     assert not left, left
+
+
+# --- A directory worth the name (issue 10): kinds, several regions, examples, the seed ---------
+def test_every_kind_has_its_place_on_the_page():
+    assert set(DIRECTORY_KINDS) == set(Resource.Kind)
+    assert Resource.Kind.CRISIS_LINE.label == "Mental health and listening line"
+
+
+def test_a_resource_serving_several_regions_is_found_in_each(directory):
+    for region in ("Tanger-Tétouan-Al Hoceïma", "oriental"):  # names match whatever the case
+        found = resources_directory(region=region)
+        names = {r["name"] for group in found["groups"] for r in group["resources"]}
+        assert "Tanger legal clinic" in names and "Police" in names, region
+        assert "Casablanca women's centre" not in names
+    assert resources_directory(region="oriental")["region"] == "Oriental"
+    words = text(page(region="Oriental"))
+    assert "Regions: Tanger-Tétouan-Al Hoceïma , Oriental" in words
+    assert "Region: Casablanca-Settat" in text(page())
+
+
+def test_example_entries_are_listed_last_and_marked_as_such(directory):
+    resource("Youth example", Resource.Kind.YOUTH, is_example=True,
+             description="Example entry — to be filled in by the admin")
+    resource("Example listening line", Resource.Kind.CRISIS_LINE, is_example=True, order=1)
+    listening = next(g for g in resources_directory()["groups"] if g["kind"] == "crisis_line")
+    assert [r["name"] for r in listening["resources"]] == ["Listening line",
+                                                           "Example listening line"]
+    html = page()
+    assert section_ids(html)[-1] == "youth"
+    youth = html.split('id="kind-youth"', 1)[1]
+    assert 'class="resource-card example"' in youth
+    assert "Example entry — to be filled in by the admin" in text(youth)
+    assert "Exemple — à compléter par l’administrateur" in text(page("fr"))
+
+
+def test_a_person_in_crisis_and_the_desk_get_the_fitting_resources_first_never_examples(
+        directory):
+    from moderation import care
+
+    resource("Oriental line", Resource.Kind.CRISIS_LINE, phone="0536 00 00 00",
+             regions="Oriental", languages="ar,ary", facilitator_note="Call before 18h.")
+    resource("Women example", Resource.Kind.VIOLENCE_AGAINST_WOMEN, is_example=True,
+             languages="ar,ary,fr,en")
+    card = [r["name"] for r in care.resources_ranked(language="ary", region="Oriental")]
+    # Emergency first, then the person's region before nationwide lines before other regions';
+    # only what is offered in their language (Darija finds Arabic); never an example entry.
+    assert card == ["Police", "Oriental line", "Listening line", "Casablanca women's centre"]
+    assert "facilitator_note" not in care.resources_ranked(language="ary", region="Oriental")[0]
+    desk = care.resources_ranked(language="ary", region="Oriental", for_staff=True)
+    assert [r["name"] for r in desk] == [
+        "Police", "Oriental line", "Listening line", "Casablanca women's centre",
+        "Tanger legal clinic", "Family mediation office"]
+    assert [r["fits"] for r in desk] == [True, True, True, False, False, False]
+    assert desk[1]["facilitator_note"] == "Call before 18h."
+    assert desk[1]["regions"] == ["Oriental"]
+
+
+def test_seed_demo_holds_the_emergency_numbers_and_marked_examples_without_numbers():
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    emergency = Resource.objects.filter(kind=Resource.Kind.EMERGENCY, is_example=False)
+    assert sorted(emergency.values_list("phone", flat=True)) == ["15", "177", "19"]
+    examples = Resource.objects.filter(is_example=True)
+    assert {r.kind for r in examples} == {
+        Resource.Kind.CRISIS_LINE, Resource.Kind.VIOLENCE_AGAINST_WOMEN,
+        Resource.Kind.FAMILY_MEDIATION, Resource.Kind.LEGAL_AID, Resource.Kind.YOUTH,
+        Resource.Kind.EMPLOYMENT_TRAINING}
+    for example in examples:  # nothing invented: no number, no address
+        assert (example.phone, example.url) == ("", ""), example.name
+        assert "Example entry — to be filled in by the admin" in example.description
+        assert "à compléter" in example.description and "مثال" in example.description
+    assert any(len(example.region_list) > 1 for example in examples)
+    before = sorted(Resource.objects.values_list("pk", "name", "phone"))
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # again: nothing changes
+    assert sorted(Resource.objects.values_list("pk", "name", "phone")) == before
+
+
+def test_the_admin_manages_regions_examples_and_the_note_for_facilitators(directory):
+    from accounts.models import User
+
+    Resource.objects.filter(name="Tanger legal clinic").update(
+        facilitator_note="Free for people on low incomes.")
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(User.objects.create_superuser(username="resources-admin", password="x",
+                                                    role=User.Role.ADMIN))
+    listing = admin.get("/admin/moderation/resource/", {"region": "Oriental"}).content.decode()
+    assert "Tanger legal clinic" in listing and "Casablanca women" not in listing
+    assert "Free for people on low incomes." in listing  # the note for facilitators column
+    assert "Tanger-Tétouan-Al Hoceïma, Oriental" in listing
+    nationwide = admin.get("/admin/moderation/resource/", {"region": "-"}).content.decode()
+    assert "Police" in nationwide and "Tanger legal clinic" not in nationwide
+    pk = Resource.objects.get(name="Tanger legal clinic").pk
+    form = admin.get(f"/admin/moderation/resource/{pk}/change/").content.decode()
+    for field in ("regions", "is_example", "facilitator_note"):
+        assert f'name="{field}"' in form, field
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_each_resource_s_region():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("moderation", "0007_action_member_readmit")]
+    after = [("moderation", "0008_resource_regions")]
+    MigrationExecutor(connection).migrate(before)
+    old = MigrationExecutor(connection).loader.project_state(before).apps
+    rows = old.get_model("moderation", "Resource").objects
+    rows.create(name="Regional", kind="legal_aid", region="Oriental")
+    rows.create(name="National", kind="legal_aid", region="")
+    try:
+        MigrationExecutor(connection).migrate(after)
+        new = MigrationExecutor(connection).loader.project_state(after).apps
+        migrated = dict(new.get_model("moderation", "Resource").objects
+                        .values_list("name", "regions"))
+        assert migrated == {"Regional": "Oriental", "National": ""}
+        MigrationExecutor(connection).migrate(before)  # and back
+        back = (MigrationExecutor(connection).loader.project_state(before).apps
+                .get_model("moderation", "Resource").objects.values_list("name", "region"))
+        assert dict(back) == {"Regional": "Oriental", "National": ""}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -24,6 +24,7 @@ from accounts.models import User
 from moderation.models import Action, Report
 from rooms import crypto, protocol
 from rooms.models import Membership, Message, Room, Session
+from rooms.selectors import message_wrapped_key
 from rooms.services import message_post
 from tests.conftest import room_create
 
@@ -78,7 +79,10 @@ def build_world(*, access: str = "open") -> World:
     report = Report.objects.create(
         room=room, source=Report.Source.PARTICIPANT, reason=Report.Reason.HARASSMENT,
         message_id=message.pk, reporter_alias="someone else", target_alias=TARGET,
-        snapshot_sealed=crypto.seal(TARGET_TEXT))
+        # The copy a report keeps: under the message's own key (moderation.services._snapshot).
+        snapshot_encrypted=crypto.encrypt(wrapped_key=message_wrapped_key(message),
+                                          text=TARGET_TEXT),
+        snapshot_key_id=message.key_id, snapshot_expires_at=message.expires_at)
     return World(room=room, other_room=other_room, users=users, target=target,
                  target_user=target_user, message_id=message.pk, report_id=report.pk)
 
@@ -95,7 +99,7 @@ def snapshot() -> dict[str, Any]:
         "messages": list(Message.objects.order_by("pk").values_list("pk", "author_id",
                                                                      "body_encrypted")),
         "reports": list(Report.objects.order_by("pk").values_list(
-            "pk", "status", "resolved_at", "resolved_by_alias", "snapshot_sealed")),
+            "pk", "status", "resolved_at", "resolved_by_alias", "snapshot_encrypted")),
         "sessions": list(Session.objects.order_by("pk").values_list("pk", "ended_at")),
         "actions": Action.objects.count(),
     }
@@ -549,7 +553,7 @@ def test_report_admin_never_shows_the_sealed_text(world):
         response = client.get(url)
         assert response.status_code == 200
         page = response.content.decode()
-        assert report.snapshot_sealed not in page and TARGET_TEXT not in page
+        assert report.snapshot_encrypted not in page and TARGET_TEXT not in page
         assert "snapshot" not in page.lower()
         assert TARGET in page
     assert client.get("/admin/moderation/report/add/").status_code == 403

@@ -21,6 +21,7 @@ from icalendar import Calendar, Event
 
 from accounts.models import User
 from accounts.services import identity_create_anonymous
+from moderation.ratelimit import request_source
 from rooms import applications, schedule, selectors
 from rooms.errors import NotFound, ServiceError
 from rooms.models import Language
@@ -30,7 +31,8 @@ def _identity(request: HttpRequest) -> User:
     """The visitor's identity, made on the spot (anonymous, nothing asked) if they have none."""
     if request.user.is_authenticated:
         return request.user
-    user = identity_create_anonymous(language=translation.get_language() or "ar")
+    user = identity_create_anonymous(language=translation.get_language() or "ar",
+                                     source=request_source(request.META))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return user
 

@@ -140,6 +140,18 @@ def test_main_pages_have_no_serious_accessibility_violation(browser, halqa_serve
         expect(person.locator("#join")).to_be_visible()
         audit.check(person, "circle, before joining")
 
+        person.goto(f"{base}/rooms/grief-and-loss/")
+        expect(person.locator("#apply")).to_be_visible()
+        person.locator("#apply .session-card summary").first.click()
+        audit.check(person, "circle by application, its sessions and form")
+
+        response = person.goto(f"{base}/no/such/page/")
+        assert response.status == 404
+        audit.check(person, "page not found")
+
+        person.goto(f"{base}/identity/")
+        audit.check(person, "your identity, before joining")
+
         # In the circle, with messages of one's own and of someone else (with their buttons).
         join(person, base, CIRCLE[language])
         other = other_context.new_page()
@@ -148,12 +160,19 @@ def test_main_pages_have_no_serious_accessibility_violation(browser, halqa_serve
         other.locator("#message-input").press("Enter")
         person.locator("#message-input").fill("Thank you for being here")
         person.locator("#message-input").press("Enter")
-        expect(person.locator("#messages .message .msg-actions").first).to_be_visible()
+        expect(person.locator("#messages .message .msg-menu").first).to_be_visible()
         expect(person.locator("#messages .message.pending")).to_have_count(0)
         audit.check(person, "circle, joined")
+        person.locator("#messages .message .msg-menu summary").first.click()  # Report, Hide
+        person.locator("#message-input").fill("x" * 1900)  # the counter near the limit
+        audit.check(person, "circle, a message's actions open, the counter shown")
 
         person.goto(f"{base}/privacy/")
         audit.check(person, "privacy, signed in")
+
+        person.goto(f"{base}/identity/")
+        expect(person.locator("#passphrase")).to_be_visible()
+        audit.check(person, "your identity, signed in")
 
         # The console, as a facilitator of the circle.
         staff = staff_context.new_page()
@@ -171,6 +190,10 @@ def test_main_pages_have_no_serious_accessibility_violation(browser, halqa_serve
         expect(board).to_be_visible()
         expect(staff.locator("#people li").first).to_be_visible()
         audit.check(staff, "facilitators' console")
+
+        staff.goto(f"{base}/facilitator/")
+        expect(staff.locator("#display-name")).to_be_visible()
+        audit.check(staff, "facilitators' own page")
     finally:
         for context in (person_context, other_context, staff_context):
             context.close()

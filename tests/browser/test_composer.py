@@ -6,6 +6,7 @@ and is stored exactly once when the server is back."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 from typing import Any
 
@@ -130,4 +131,38 @@ def test_a_message_sent_while_the_server_is_away_is_sent_once_when_it_is_back(br
     finally:
         for context in contexts:
             context.close()
+    assert not errors, errors
+
+
+def test_a_message_refused_with_internal_is_sent_again_by_itself(browser, own_server):
+    """The database is locked (as if down) when the message arrives: the server answers
+    `internal`, the page keeps it in the outbox and sends it again, with the same client_id,
+    once the database answers; it is stored once."""
+    base = own_server.url
+    context = new_context(browser, base, "en")
+    errors: list[str] = []
+    database = sqlite3.connect(own_server.var / "own.sqlite3", timeout=30,
+                               isolation_level=None)
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        join(page, base, CIRCLE)
+        database.execute("BEGIN EXCLUSIVE")  # every write waits, then fails (20 s timeout)
+        text = "Written while the database was down"
+        page.locator("#message-input").fill(text)
+        page.locator("#message-input").press("Enter")
+        mine = page.locator("#messages .message.mine", has_text=text)
+        expect(mine).to_contain_text("something went wrong on our side", timeout=40000)
+        expect(mine).to_have_class(re.compile(r"\bpending\b"))
+        expect(mine.get_by_role("button", name="Send again now")).to_be_visible()
+        expect(page.locator("#message-input")).to_have_value("")  # kept in the outbox, not lost
+        database.execute("ROLLBACK")
+        expect(mine).not_to_have_class(re.compile(r"\bpending\b"), timeout=30000)
+        expect(mine).not_to_contain_text("something went wrong")
+        assert stored(own_server, text) == 1
+    finally:
+        if database.in_transaction:
+            database.execute("ROLLBACK")
+        database.close()
+        context.close()
     assert not errors, errors

@@ -109,6 +109,12 @@ def test_someone_removed_is_told_once_and_told_again_when_let_back_in(browser, s
             "framereceived", lambda payload: frames.append(str(payload))))
         alias = join(person, base, slug)
 
+        # A warning: the reminder, then the reason apart, isolated in its own direction.
+        moderate(staff_context, base, slug, "member.warn", alias=alias, reason="رجاءً بلا أسماء")
+        warned = person.locator("#messages .note", has_text="reminds you of the house rules")
+        expect(warned).to_contain_text("Reason: رجاءً بلا أسماء")
+        expect(warned.locator("bdi[dir=auto]")).to_have_text("رجاءً بلا أسماء")
+
         moderate(staff_context, base, slug, "member.remove", alias=alias, cooldown_minutes=5,
                  reason="Let's take a breath")
         state = person.locator("#composer-state")

@@ -106,14 +106,43 @@ SESSIONS: list[tuple[str, str, int, time, int]] = [
     ("grief-and-loss", "The first year after a loss", 4, time(19, 30), 90),
 ]
 
-# Only numbers we are sure of. An organisation adds and checks its own list before going live.
+# Only numbers we are sure of: Morocco's national emergency numbers. An organisation adds and
+# checks its own list before going live.
 RESOURCES = [
     {"name": "Police — الشرطة", "phone": "19", "order": 10,
-     "description": "Urgence police (villes) · نجدة الشرطة في المدن"},
+     "description": "Urgence police (villes) · نجدة الشرطة في المدن",
+     "facilitator_note": "Danger immédiat en ville · خطر داهم في المدينة"},
     {"name": "Gendarmerie Royale — الدرك الملكي", "phone": "177", "order": 20,
-     "description": "Urgence hors des villes · النجدة خارج المدن"},
+     "description": "Urgence hors des villes · النجدة خارج المدن",
+     "facilitator_note": "Danger immédiat hors des villes · خطر داهم خارج المدن"},
     {"name": "Ambulance et pompiers — الإسعاف والوقاية المدنية", "phone": "15", "order": 30,
-     "description": "Urgence médicale et incendie · الإسعاف والحريق"},
+     "description": "Urgence médicale et incendie · الإسعاف والحريق",
+     "facilitator_note": "Urgence médicale, surdose, incendie · حالة طبية مستعجلة، جرعة زائدة، "
+                         "حريق"},
+]
+
+# For every other kind of referral, one example entry with no phone number and no address
+# (nothing invented): it shows the admin what the directory can hold. Example entries are never
+# shown to someone in crisis nor offered on the duty desk (Resource.is_example) until an admin
+# fills one in with a service they checked and unticks "example entry".
+EXAMPLE = ("Example entry — to be filled in by the admin · Exemple — à compléter par "
+           "l'administrateur · مثال — يملؤه المسؤول")
+EXAMPLES = [
+    {"kind": Resource.Kind.CRISIS_LINE, "order": 110,
+     "name": "Exemple : ligne d'écoute (santé mentale) — مثال: خط الاستماع والدعم النفسي"},
+    {"kind": Resource.Kind.VIOLENCE_AGAINST_WOMEN, "order": 120,
+     "name": "Exemple : écoute des femmes victimes de violence — مثال: خط الاستماع للنساء "
+             "ضحايا العنف",
+     "facilitator_note": "Orientation vers le parquet, la police ou la gendarmerie · التوجيه "
+                         "إلى النيابة العامة أو الأمن أو الدرك الملكي"},
+    {"kind": Resource.Kind.FAMILY_MEDIATION, "order": 130, "regions": "Fès-Meknès, Oriental",
+     "name": "Exemple : médiation familiale — مثال: الوساطة الأسرية"},
+    {"kind": Resource.Kind.LEGAL_AID, "order": 140,
+     "name": "Exemple : aide juridique — مثال: المساعدة القانونية"},
+    {"kind": Resource.Kind.YOUTH, "order": 150,
+     "name": "Exemple : écoute des jeunes — مثال: الاستماع للشباب"},
+    {"kind": Resource.Kind.EMPLOYMENT_TRAINING, "order": 160,
+     "name": "Exemple : orientation emploi et formation — مثال: التوجيه نحو الشغل والتكوين"},
 ]
 
 DEMO_ACCOUNTS = [
@@ -154,6 +183,12 @@ class Command(BaseCommand):
                 phone=resource["phone"], kind=Resource.Kind.EMERGENCY,
                 defaults={**resource, "hours": "24/7", "languages": "ar,ary,fr,en"},
             )
+        for example in EXAMPLES:
+            # Only where the kind is still empty: an entry the admin filled in, renamed or
+            # deleted among others is not seeded again.
+            if not Resource.objects.filter(kind=example["kind"]).exists():
+                Resource.objects.create(**example, description=EXAMPLE, is_example=True,
+                                        languages="ar,ary,fr,en")
         if with_accounts:
             facilitator = None
             for username, password, role, superuser in DEMO_ACCOUNTS:

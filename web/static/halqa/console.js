@@ -7,6 +7,7 @@ import {
   CLOSE, FINAL_CLOSES, LiveSocket, PROTOCOL, closeReason, clockTime, el, interpolate, isFuture,
   labelOf, newClientId, ngettext, renderMessage, renderPinned, t, timeLeft,
 } from "./common.js";
+import { SupportBoard } from "./support-board.js";
 
 const root = document.getElementById("console");
 const slug = root.dataset.slug;
@@ -23,6 +24,8 @@ const els = {
   people: $("people"), peopleCount: $("people-count"), reports: $("reports"),
   reportCount: $("report-count"), staffMessages: $("staff-messages"), staffForm: $("staff-form"),
   staffInput: $("staff-input"), audit: $("audit"),
+  privateList: $("private-conversations"), privateEmpty: $("private-empty"),
+  privateAnnounce: $("private-announce"),
   dialog: $("action-dialog"), dialogTitle: $("action-title"), dialogAbout: $("action-about"),
   dialogHelp: $("action-help"), dialogConfirm: $("action-confirm"),
   minutes: $("action-minutes"), cooldown: $("action-cooldown"), banMinutes: $("action-ban-minutes"),
@@ -32,6 +35,8 @@ const els = {
 };
 
 const MAX_ALERTS = 5;
+// Reports that are someone waiting for a human (moderation.care.DESK_SOURCES).
+const DESK_SOURCES = new Set(["crisis", "help", "private"]);
 const REFRESH_MS = 20000; // redraw "time left" in the people list
 
 const state = {
@@ -58,6 +63,13 @@ const live = new LiveSocket({
 function setStatus(text) {
   els.status.textContent = text;
 }
+
+// Private one-to-one conversations of this facilitator in this circle (support-board.js): opened
+// from a person's card or an alert, over this circle's socket; also on the duty desk.
+const board = new SupportBoard({
+  container: els.privateList, send: (frame) => live.send(frame), announce: els.privateAnnounce,
+  empty: els.privateEmpty, onStatus: setStatus,
+});
 
 function show(panel) {
   els.rules.hidden = panel !== "rules";
@@ -293,6 +305,10 @@ function personItem(person) {
 
   const actions = el("div", { class: "person-actions" });
   const what = (verb) => interpolate(verb, [alias]);
+  if (!person.waiting && !person.banned) {
+    actions.append(personButton(t("Private conversation"), t("Private conversation with %s"), alias,
+      () => board.open({ alias }), "primary"));
+  }
   if (person.waiting) {
     actions.append(
       personButton(t("Admit"), t("Admit %s"), alias,
@@ -344,13 +360,20 @@ function reportItem(report) {
     li.append(el("p", { class: "meta" }, t("Reported by:") + " ", el("span", { dir: "auto", text: report.reporter })));
   }
   if (report.text) li.append(el("blockquote", { dir: "auto", text: report.text }));
+  else if (report.expired) li.append(el("p", { class: "meta", text: t("Message expired: its text is no longer kept.") }));
   if (report.message_id && state.byId.has(report.message_id)) {
     li.append(el("p", {}, el("a", { href: `#message-${report.message_id}`, text: t("Show the message in the conversation") })));
   } else if (report.message_id) {
     li.append(el("p", { class: "meta", text: t("The message is no longer in the conversation.") }));
   }
   const who = report.alias || t("someone");
-  li.append(el("div", { class: "button-row" },
+  const privately = report.alias && DESK_SOURCES.has(report.source)
+    ? el("button", {
+      type: "button", class: "small", text: t("Private conversation"),
+      "aria-label": interpolate(t("Private conversation with %s"), [report.alias]),
+      onclick: () => board.open({ report_id: report.id }),
+    }) : null;
+  li.append(el("div", { class: "button-row" }, privately,
     el("button", {
       type: "button", class: "small primary", text: t("Action taken"),
       "aria-label": interpolate(t("Resolve the report about %s: action taken"), [who]),
@@ -372,9 +395,16 @@ function renderReports() {
   els.reportCount.textContent = String(state.reports.length);
 }
 
-function addAlert(text, reportId) {
+function addAlert(text, reportId, alias = "") {
   const li = el("li", { class: "alert-item" }, el("span", { dir: "auto", text }));
   if (reportId) li.append(" ", el("a", { href: `#report-${reportId}`, text: t("See the queue") }));
+  if (reportId && alias) {
+    li.append(" ", el("button", {
+      type: "button", class: "small primary", text: t("Private conversation"),
+      "aria-label": interpolate(t("Private conversation with %s"), [alias]),
+      onclick: () => board.open({ report_id: reportId }),
+    }));
+  }
   li.append(" ", el("button", { type: "button", class: "small", text: t("Close"), onclick: () => li.remove() }));
   els.alerts.prepend(li);
   while (els.alerts.children.length > MAX_ALERTS) els.alerts.lastElementChild.remove();
@@ -419,6 +449,7 @@ const handlers = {
     if (!frame.joined) return;
     setStatus(interpolate(t("Connected as %s."), [frame.you.alias]));
     for (const message of frame.history) addMessage(message);
+    live.send({ type: "support.sync" }); // this circle's private conversations, with messages
   },
   console(frame) {
     renderRoom(frame.room);
@@ -456,10 +487,17 @@ const handlers = {
     state.crisis.add(frame.message_id);
     const known = state.byId.get(frame.message_id);
     if (known) known.li.classList.add("crisis");
-    addAlert(interpolate(t("%s may be in crisis. Consider reaching out to them privately."), [frame.alias]), frame.report_id);
+    addAlert(interpolate(t("%s may be in crisis. Consider reaching out to them privately."), [frame.alias]), frame.report_id, frame.alias);
   },
   "help.alert"(frame) {
-    addAlert(interpolate(t("%s pressed “I need help now”."), [frame.alias]), frame.report_id);
+    addAlert(interpolate(t("%s pressed “I need help now”."), [frame.alias]), frame.report_id, frame.alias);
+  },
+  "support.state": (frame) => board.handle(frame),
+  "support.opened": (frame) => board.handle(frame),
+  "support.message": (frame) => board.handle(frame),
+  "support.ended": (frame) => board.handle(frame),
+  "duty.ack"(frame) {
+    if (frame.request !== "support.sync" && !board.acked(frame)) setStatus(t("Done."));
   },
   "report.new"(frame) {
     addAlert(interpolate(t("New report about %s."), [frame.report.alias]), frame.report.id);
@@ -476,6 +514,7 @@ const handlers = {
     setStatus(frame.detail);
   },
   error(frame) {
+    if (board.failed(frame)) return;
     if (frame.ref && state.actions.has(frame.ref)) {
       const what = state.actions.get(frame.ref);
       state.actions.delete(frame.ref);

@@ -2,22 +2,28 @@
 // Safety: user text only reaches the page through textContent. Protocol: docs/protocol.md
 // ("The duty desk"), frames defined in rooms/protocol.py; the server authorises every request.
 
-import { CLOSE, el, interpolate, labelOf, newClientId, t } from "./common.js";
+import { CLOSE, el, interpolate, labelOf, t } from "./common.js";
+import { SupportBoard } from "./support-board.js";
 
 const $ = (id) => document.getElementById(id);
 const els = {
   status: $("status"), dutyState: $("duty-state"), toggle: $("duty-toggle"),
   notify: $("notify-toggle"), announce: $("announce"), queue: $("queue"),
   count: $("queue-count"), empty: $("queue-empty"), conversations: $("conversations"),
+  conversationsEmpty: $("conversations-empty"), announceMessage: $("announce-message"),
 };
 const PING_EVERY_MS = 25000;
 const BASE_TITLE = document.title;
 const NOTIFY_KEY = "halqa.duty.notify";
 
 const desk = {
-  ws: null, onDuty: false, queue: new Map(), colleagues: [], conversations: new Map(),
+  ws: null, onDuty: false, queue: new Map(), colleagues: [],
   notify: localStorage.getItem(NOTIFY_KEY) === "1", retry: 0,
 };
+const board = new SupportBoard({
+  container: els.conversations, send, announce: els.announceMessage,
+  empty: els.conversationsEmpty, onStatus: (text) => { els.status.textContent = text; },
+});
 
 function send(frame) {
   if (!desk.ws || desk.ws.readyState !== WebSocket.OPEN) return false;
@@ -43,6 +49,7 @@ function connect() {
   });
   ws.addEventListener("close", (event) => {
     clearInterval(ping);
+    els.toggle.disabled = true;
     if (event.code === CLOSE.NOT_AUTHENTICATED || event.code === CLOSE.NOT_FACILITATOR) return;
     els.status.textContent = t("Connection lost. Reconnecting…");
     desk.retry += 1;
@@ -87,7 +94,7 @@ function beep() {
 function alertArrived(item) {
   const text = interpolate(t("New alert from %(alias)s in %(circle)s"),
     { alias: item.alias, circle: item.room.title }, true);
-  els.announce.textContent = text; // said once, assertively
+  els.announce.textContent = text; // said once, assertively (a new alert only: duty.alert)
   if (desk.notify && document.hidden) {
     if (window.Notification && Notification.permission === "granted") new Notification(text);
     beep();
@@ -114,7 +121,9 @@ function renderItem(item) {
   if (!item.acknowledged_at) actions.append(button(t("Acknowledge"), () => send({ type: "desk.acknowledge", report_id: item.id })));
   if (!item.taken_by) actions.append(button(t("Take it"), () => send({ type: "desk.take", report_id: item.id }), "primary"));
   if (!item.conversation_id) {
-    actions.append(button(t("Open a private conversation"), () => send({ type: "support.open", report_id: item.id })));
+    actions.append(button(t("Open a private conversation"), () => board.open({ report_id: item.id })));
+  } else if (board.conversations.has(item.conversation_id)) {
+    actions.append(button(t("Go to the private conversation"), () => board.focus(item.conversation_id)));
   }
   if (desk.colleagues.length) {
     const select = el("select", { "aria-label": t("Hand over to") },
@@ -128,7 +137,18 @@ function renderItem(item) {
 
 function renderQueue() {
   const items = [...desk.queue.values()].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+  // The keyboard stays where it was: on the same button of the same alert, else on that alert's
+  // first button (the one pressed may be gone: "Take it" once taken).
+  const active = document.activeElement;
+  const at = els.queue.contains(active) ? active.closest("li")?.dataset.id : null;
+  const label = at ? active.textContent : null;
   els.queue.replaceChildren(...items.map(renderItem));
+  if (at) {
+    const li = els.queue.querySelector(`li[data-id="${at}"]`);
+    const again = li && ([...li.querySelectorAll("button, select")].find((node) => node.textContent === label)
+      || li.querySelector("button"));
+    if (again) again.focus();
+  }
   renderTitle();
 }
 
@@ -138,59 +158,20 @@ function upsert(item) {
   renderQueue();
 }
 
-// --- private conversations -------------------------------------------------------------------
-function drawConversation(conversation) {
-  desk.conversations.set(conversation.id, conversation);
-  let box = els.conversations.querySelector(`[data-id="${conversation.id}"]`);
-  if (!box) {
-    box = el("section", { class: "support-panel panel", dataset: { id: String(conversation.id) } });
-    els.conversations.append(box);
-  }
-  const log = el("ol", { class: "messages support-messages", role: "log", "aria-live": "polite" });
-  const input = el("textarea", { rows: "2", dir: "auto", "aria-label": t("Your private message") });
-  const form = el("form", { class: "composer" }, input,
-    el("button", { type: "submit", class: "primary", text: t("Send") }));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const body = input.value.trim();
-    if (body && send({ type: "support.send", conversation_id: conversation.id, body, client_id: newClientId() })) input.value = "";
-  });
-  const resources = el("select", { "aria-label": t("Help resource") },
-    ...(conversation.resources || []).map((r) => el("option", { value: String(r.id), text: r.name })));
-  box.replaceChildren(
-    el("h3", {}, el("span", { dir: "auto", text: conversation.participant }), " · ",
-      el("span", { dir: conversation.room.dir, text: conversation.room.title })),
-    log, form,
-    el("div", { class: "button-row" }, resources,
-      button(t("Send this help resource"), () => send({ type: "support.resource", conversation_id: conversation.id, resource_id: Number(resources.value) })),
-      button(t("End the private conversation"), () => send({ type: "support.end", conversation_id: conversation.id }))));
-  for (const message of conversation.messages) addMessage(conversation.id, message);
-}
-
-function addMessage(conversationId, message) {
-  const log = els.conversations.querySelector(`[data-id="${conversationId}"] ol`);
-  if (!log) return;
-  const li = el("li", { class: `message${message.role === "facilitator" ? " mine" : ""}` },
-    el("p", { class: "meta", dir: "auto", text: message.alias }));
-  if (message.body) li.append(el("p", { class: "body", dir: "auto", text: message.body }));
-  if (message.resource) li.append(el("p", { class: "support-card", text: `${message.resource.name} ${message.resource.phone || ""}` }));
-  log.append(li);
-}
-
 // --- frames from the server ------------------------------------------------------------------
 const frames = {
   "duty.state"(frame) {
     desk.onDuty = frame.on_duty;
     desk.colleagues = frame.colleagues;
+    els.toggle.disabled = false; // not before the server said whether we are on duty
     els.toggle.textContent = frame.on_duty ? t("Go off duty") : t("Come on duty");
     els.toggle.setAttribute("aria-pressed", String(frame.on_duty));
     els.dutyState.textContent = frame.on_duty
       ? t("You are on duty: alerts from your circles reach you here, wherever you are.")
       : t("You are off duty. Participants are told nobody is on duty unless a colleague is.");
     desk.queue = new Map(frame.queue.map((item) => [item.id, item]));
+    board.state(frame.conversations);
     renderQueue();
-    els.conversations.replaceChildren();
-    for (const conversation of frame.conversations) drawConversation(conversation);
   },
   "duty.alert"(frame) {
     const known = desk.queue.has(frame.report.id);
@@ -202,19 +183,21 @@ const frames = {
   },
   "duty.ack"(frame) {
     if (frame.request === "duty.start" || frame.request === "duty.end") return;
+    if (board.acked(frame)) return;
     els.status.textContent = t("Done.");
   },
+  "support.state": (frame) => board.handle(frame),
   "support.opened"(frame) {
-    drawConversation(frame.conversation);
+    board.handle(frame);
+    renderQueue(); // "Go to the private conversation" on its alert
   },
-  "support.message"(frame) {
-    addMessage(frame.conversation_id, frame.message);
-  },
+  "support.message": (frame) => board.handle(frame),
   "support.ended"(frame) {
-    desk.conversations.delete(frame.conversation_id);
-    els.conversations.querySelector(`[data-id="${frame.conversation_id}"]`)?.remove();
+    board.handle(frame);
+    renderQueue();
   },
   error(frame) {
+    if (board.failed(frame)) return;
     els.status.textContent = frame.detail;
   },
 };

@@ -110,9 +110,9 @@ function addSupportMessage(message) {
     el("p", { class: "meta", dir: "auto", text: message.alias }));
   if (message.body) li.append(el("p", { class: "body", dir: "auto", text: message.body }));
   if (message.resource) {
-    const card = el("p", { class: "support-card" }, el("strong", { text: message.resource.name }));
+    const card = el("p", { class: "support-card" }, el("strong", { dir: "auto", text: message.resource.name }));
     if (message.resource.phone) {
-      card.append(" · ", el("a", { href: `tel:${message.resource.phone.replace(/[^0-9+]/g, "")}`, text: message.resource.phone }));
+      card.append(" · ", el("a", { class: "phone", dir: "ltr", href: `tel:${message.resource.phone.replace(/[^0-9+]/g, "")}`, text: message.resource.phone }));
     }
     if (message.resource.url) card.append(" · ", el("a", { href: message.resource.url, rel: "noopener", text: message.resource.url }));
     li.append(card);
@@ -128,10 +128,13 @@ function openSupport(conversation) {
   els.supportComposer.hidden = false;
   els.supportEnd.hidden = false;
   els.supportRequest.hidden = true;
-  els.supportWith.textContent = interpolate(t("With %s, facilitator"), [conversation.facilitator]);
+  els.supportWith.replaceChildren(...fill(t("With %s, facilitator"), isolated(conversation.facilitator)));
   if (first) {
-    els.supportMessages.replaceChildren();
-    for (const message of conversation.messages) addSupportMessage(message);
+    // Its earlier messages are not read out; each new one is, once (the panel's polite log).
+    drawQuietly(() => {
+      els.supportMessages.replaceChildren();
+      for (const message of conversation.messages) addSupportMessage(message);
+    }, els.supportMessages.parentElement);
   }
 }
 
@@ -140,6 +143,10 @@ els.supportComposer?.addEventListener("submit", (event) => {
   const body = els.supportInput.value.trim();
   if (!body || !support.id) return;
   live.send({ type: "support.send", conversation_id: support.id, body, client_id: newClientId() });
+});
+els.supportInput?.addEventListener("keydown", (event) => {
+  // Enter sends, as in the circle's composer; Shift+Enter for a new line.
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) els.supportComposer.requestSubmit();
 });
 els.supportEnd?.addEventListener("click", () => {
   if (support.id) live.send({ type: "support.end", conversation_id: support.id });
@@ -279,14 +286,14 @@ function addMessage(message) {
  * switched back in the same task, every message of the history would count as new.
  */
 let quietRound = 0;
-function drawQuietly(draw) {
-  const log = $("message-log");
-  const round = ++quietRound;
+function drawQuietly(draw, log = $("message-log")) {
+  const round = String(++quietRound);
+  log.dataset.quietRound = round;
   log.setAttribute("aria-busy", "true");
   log.setAttribute("aria-live", "off");
   draw();
   const speak = () => {
-    if (round !== quietRound || log.getAttribute("aria-live") === "polite") return;
+    if (round !== log.dataset.quietRound || log.getAttribute("aria-live") === "polite") return;
     log.setAttribute("aria-live", "polite");
     log.setAttribute("aria-busy", "false");
   };
@@ -320,14 +327,16 @@ function noticeContent(frame) {
 function addSupportCard(frame) {
   const list = el("ul");
   for (const resource of frame.resources) {
-    const item = el("li", {}, el("strong", { text: resource.name }));
+    // Names and hours in their own direction (bidi isolation): "Police — الشرطة" stays whole.
+    const item = el("li", {}, el("strong", { dir: "auto", text: resource.name }));
     if (resource.phone) {
-      item.append(" · ", el("a", { href: `tel:${resource.phone.replace(/[^0-9+]/g, "")}`, text: resource.phone }));
+      item.append(" · ", el("a", { class: "phone", dir: "ltr", href: `tel:${resource.phone.replace(/[^0-9+]/g, "")}`, text: resource.phone }));
     }
-    if (resource.hours) item.append(` · ${resource.hours}`);
+    if (resource.hours) item.append(" · ", el("span", { dir: "auto", text: resource.hours }));
     list.append(item);
   }
-  const li = el("li", { class: "note support-card", role: "note" }, el("p", { text: frame.detail }), list);
+  // A list item of the conversation (axe: an <ol> holds only <li>s, no role="note" on them).
+  const li = el("li", { class: "note support-card" }, el("p", { text: frame.detail }), list);
   els.messages.append(li);
   li.scrollIntoView({ block: "end" });
 }
