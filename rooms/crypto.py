@@ -28,6 +28,7 @@ import threading
 import time
 from datetime import datetime
 from functools import cache as memoize
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
@@ -254,32 +255,33 @@ def sealed_fields_reseal() -> dict[str, int]:
     return counts
 
 
-def session_keys_rewrap() -> dict[str, int]:
-    """Re-wrap every stored session key with the newest master key: on the rows of timed
-    circles, and in the cache for the open sessions of ephemeral circles. The session keys
-    themselves, and so the messages, are unchanged."""
-    session_model = apps.get_model("rooms", "Session")
-    counts = {"session_keys": 0, "ephemeral_session_keys": 0, UNREADABLE: 0}
+def _wrapped_keys_rewrap(*, model: str, name: str, open_filter: dict[str, Any],
+                         started: str, cache_get: Any, cache_put: Any) -> dict[str, int]:
+    """Re-wrap the keys of one kind with the newest master key: on their rows (timed circles),
+    and in the cache for the open ones kept only there (ephemeral circles). The keys
+    themselves, and so what they encrypt, are unchanged."""
+    key_model = apps.get_model("rooms", model)
+    counts = {name: 0, f"ephemeral_{name}": 0, UNREADABLE: 0}
     with transaction.atomic():
         changed = []
-        for session in (session_model.objects.select_for_update().exclude(wrapped_key="")
-                        .only("pk", "wrapped_key")):
+        for row in key_model.objects.select_for_update().exclude(wrapped_key="").only(
+                "pk", "wrapped_key"):
             try:
-                session.wrapped_key = session_key_rewrap(session.wrapped_key)
+                row.wrapped_key = session_key_rewrap(row.wrapped_key)
             except InvalidToken:
                 counts[UNREADABLE] += 1
                 continue
-            changed.append(session)
-        session_model.objects.bulk_update(changed, ["wrapped_key"], batch_size=BATCH)
-        counts["session_keys"] = len(changed)
+            changed.append(row)
+        key_model.objects.bulk_update(changed, ["wrapped_key"], batch_size=BATCH)
+        counts[name] = len(changed)
     lifetime = settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600
     with transaction.atomic():
-        # The row lock keeps `session_end` from destroying a key between our read and our
-        # write (which would put it back); a session ended meanwhile is not open any more.
-        for session_id, started_at in (session_model.objects.select_for_update()
-                                       .filter(wrapped_key="", ended_at__isnull=True)
-                                       .values_list("id", "started_at")):
-            wrapped = ephemeral_key_get(session_id=session_id)
+        # The row lock keeps a key from being destroyed (session end, "Forget me") between our
+        # read and our write, which would put it back; a destroyed one is not open any more.
+        for key_id, started_at in (key_model.objects.select_for_update()
+                                   .filter(wrapped_key="", **open_filter)
+                                   .values_list("id", started)):
+            wrapped = cache_get(key_id)
             if not wrapped:
                 continue
             try:
@@ -289,48 +291,29 @@ def session_keys_rewrap() -> dict[str, int]:
                 continue
             # The key keeps the lifetime it had left (it was put with the full one at start).
             left = lifetime - int((timezone.now() - started_at).total_seconds())
-            ephemeral_key_put(session_id=session_id, wrapped_key=rewrapped, seconds=max(left, 1))
-            counts["ephemeral_session_keys"] += 1
+            cache_put(key_id, rewrapped, max(left, 1))
+            counts[f"ephemeral_{name}"] += 1
     return counts
+
+
+def session_keys_rewrap() -> dict[str, int]:
+    """Every circle session's key (rooms.Session)."""
+    return _wrapped_keys_rewrap(
+        model="Session", name="session_keys", open_filter={"ended_at__isnull": True},
+        started="started_at",
+        cache_get=lambda key_id: ephemeral_key_get(session_id=key_id),
+        cache_put=lambda key_id, wrapped, seconds: ephemeral_key_put(
+            session_id=key_id, wrapped_key=wrapped, seconds=seconds))
 
 
 def author_keys_rewrap() -> dict[str, int]:
-    """Re-wrap every author key with the newest master key: on the rows of timed circles, and
-    in the cache for the open sessions of ephemeral circles (rooms.AuthorKey). The keys
-    themselves, and so the messages and report copies, are unchanged."""
-    key_model = apps.get_model("rooms", "AuthorKey")
-    counts = {"author_keys": 0, "ephemeral_author_keys": 0, UNREADABLE: 0}
-    with transaction.atomic():
-        changed = []
-        for key in key_model.objects.select_for_update().exclude(wrapped_key="").only(
-                "pk", "wrapped_key"):
-            try:
-                key.wrapped_key = session_key_rewrap(key.wrapped_key)
-            except InvalidToken:
-                counts[UNREADABLE] += 1
-                continue
-            changed.append(key)
-        key_model.objects.bulk_update(changed, ["wrapped_key"], batch_size=BATCH)
-        counts["author_keys"] = len(changed)
-    lifetime = settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600
-    with transaction.atomic():
-        # The row lock keeps a key from being destroyed (session end, "Forget me") between our
-        # read and our write, which would put it back; a destroyed one has no row to lock.
-        for key_id, created_at in (key_model.objects.select_for_update()
-                                   .filter(wrapped_key="", session__ended_at__isnull=True)
-                                   .values_list("id", "created_at")):
-            wrapped = ephemeral_author_key_get(key_id=key_id)
-            if not wrapped:
-                continue
-            try:
-                rewrapped = session_key_rewrap(wrapped)
-            except InvalidToken:
-                counts[UNREADABLE] += 1
-                continue
-            left = lifetime - int((timezone.now() - created_at).total_seconds())
-            ephemeral_author_key_put(key_id=key_id, wrapped_key=rewrapped, seconds=max(left, 1))
-            counts["ephemeral_author_keys"] += 1
-    return counts
+    """Every author's key (rooms.AuthorKey)."""
+    return _wrapped_keys_rewrap(
+        model="AuthorKey", name="author_keys", open_filter={"session__ended_at__isnull": True},
+        started="created_at",
+        cache_get=lambda key_id: ephemeral_author_key_get(key_id=key_id),
+        cache_put=lambda key_id, wrapped, seconds: ephemeral_author_key_put(
+            key_id=key_id, wrapped_key=wrapped, seconds=seconds))
 
 
 def master_key_rotate() -> dict[str, int]:
