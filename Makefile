@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install messages migrate seed browser npm lint bench bench-pipeline clean
+.PHONY: run test setup install messages migrate seed browser npm lint bench bench-pipeline soak clean
 
 run: setup
 	$(PY) manage.py serve --host $(HOST) --port $(PORT) --purge-every 60
@@ -72,6 +72,11 @@ lint: install
 # (redis-server) and PostgreSQL on 127.0.0.1:5432; nginx is installed with apt when root.
 bench: install
 	$(PY) bench/run.py $(ARGS)
+
+# Soak (bench/README.md): 30 minutes (ARGS="--minutes 8" for less) of 200 people in 20 circles
+# coming and going on two processes behind nginx, Redis + PostgreSQL; fails on any loss or double.
+soak: install
+	$(PY) bench/soak.py $(ARGS)
 
 # Cost of the house-rules pipeline per message.
 bench-pipeline: install
