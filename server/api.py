@@ -55,7 +55,10 @@ def _request_error(exc: Exception) -> tuple[int, str, str] | None:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
         body = exc.as_dict()
-        return Response(body, status=_STATUS_BY_KIND.get(exc.kind, 400))
+        response = Response(body, status=_STATUS_BY_KIND.get(exc.kind, 400))
+        if body.get("retry_after"):  # HTTP clients and proxies read the header, not the body
+            response["Retry-After"] = str(int(body["retry_after"]))
+        return response
     known = _request_error(exc)
     if known is not None:
         status_code, code, detail = known

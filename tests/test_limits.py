@@ -236,6 +236,7 @@ def test_help_requests_are_limited_the_same_over_rest(identity):
     body = answers[-1].json()
     assert answers[-1].status_code == 429 and body["code"] == "too_many_help_requests"
     assert body["retry_after"] >= 1 and "15" in body["detail"]  # where help is, still
+    assert answers[-1]["Retry-After"] == str(body["retry_after"])  # for HTTP clients too
 
 
 @pytest.mark.django_db
