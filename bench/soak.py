@@ -82,6 +82,7 @@ SEND_EVERY = 30.0  # seconds, mean gap between two messages of a participant
 LEAVE_SHARE = 0.04  # of a participant's turns: leave for a while
 RECONNECT_SHARE = 0.04  # of its turns: drop the socket and come back at once
 FLOOD_BURST = 30
+AGED_PER_CIRCLE = 60  # seeded messages per circle that expire during the run
 FLOODER_CIRCLES = (0, 7, 14)
 GRACE = 5.0  # seconds: a session must outlast a message's storage by this much to owe it
 RSS_TARGET = 0.10
@@ -92,45 +93,67 @@ def log(text: str) -> None:
 
 
 # --- Setup (runs in a subprocess with the servers' settings) --------------------------------------
-def setup(out: Path, slugs: list[str]) -> None:
-    """Give the bench circles the product's flood limits and each one a facilitator."""
+def setup(out: Path, slugs: list[str], minutes: float) -> None:
+    """Give the bench circles the product's flood limits and each one a facilitator, and seed
+    each circle with messages that expire while the soak runs (the purge gets real work)."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
     import django
 
     django.setup()
+    from datetime import timedelta
+
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
 
     from accounts.models import User
-    from rooms.models import Room
+    from rooms.models import Message, Room
+    from rooms.services import message_post, room_enter
 
     defaults = {name: Room._meta.get_field(name).default
                 for name in ("flood_limit", "flood_burst", "flood_per_minute",
                              "slow_mode_seconds")}
     sessions = []
+    aged: list[int] = []
+    # Expiry spread from 1.5 min into the run to 3 min before its end, so the purge (every
+    # minute) deletes them all while people are connected and the count can be checked.
+    now = timezone.now()
+    first, last = 90.0, max(120.0, minutes * 60 - 180)
     for i, slug in enumerate(slugs):
         room = Room.objects.get(slug=slug)
-        Room.objects.filter(pk=room.pk).update(**defaults)
         user = User.objects.create(username=f"soak-facilitator-{i}", pseudonym=f"Guide {i}",
                                    role=User.Role.FACILITATOR)
         room.facilitators.add(user)
+        # Seeded before the flood limits are set back (prepare.py lifts them for the bench).
+        membership = room_enter(user=user, room=room, accept_rules=True).membership
+        for n in range(AGED_PER_CIRCLE):
+            posted = message_post(membership_id=membership.pk, client_id=f"aged-{i}-{n}",
+                                  body=f"An older message, #{n}, that expires during the soak.")
+            share = (n * len(slugs) + i) / (AGED_PER_CIRCLE * len(slugs))
+            expires = now + timedelta(seconds=first + share * (last - first))
+            Message.objects.filter(pk=posted.message.pk).update(
+                expires_at=expires, created_at=expires - timedelta(hours=1))
+            aged.append(posted.message.pk)
+        Room.objects.filter(pk=room.pk).update(**defaults)
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         sessions.append(store.session_key)
-    out.write_text(json.dumps({"facilitators": sessions, "flood": defaults}))
+    out.write_text(json.dumps({"facilitators": sessions, "flood": defaults, "aged": aged}))
 
 
-def stored_rows(database_url: str, slugs: list[str]) -> int:
+def stored_rows(database_url: str, slugs: list[str], aged: list[int]) -> tuple[int, int]:
+    """Rows of the soak's circles at the end, and how many of the seeded aged ones are left."""
     import psycopg
 
     with psycopg.connect(database_url, connect_timeout=5) as conn:
-        row = conn.execute("SELECT count(*) FROM rooms_message m JOIN rooms_room r "
-                           "ON r.id = m.room_id WHERE r.slug = ANY(%s)", (slugs,)).fetchone()
-    return int(row[0]) if row else 0
+        row = conn.execute("SELECT count(*), count(*) FILTER (WHERE m.id = ANY(%s)) "
+                           "FROM rooms_message m JOIN rooms_room r ON r.id = m.room_id "
+                           "WHERE r.slug = ANY(%s)", (aged, slugs)).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 # --- People ---------------------------------------------------------------------------------------
@@ -463,8 +486,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 # --- Main -----------------------------------------------------------------------------------------
-def servers(stack: contextlib.ExitStack, tmp: Path, cores: Cores, circles: int, members: int
-            ) -> tuple[str, list[int], dict[str, Any], str, list[str]]:
+def servers(stack: contextlib.ExitStack, tmp: Path, cores: Cores, circles: int, members: int,
+            minutes: float) -> tuple[str, list[int], dict[str, Any], str, list[str]]:
     """Redis, PostgreSQL, two Halqa processes (the first one purging), nginx in front."""
     binary = ensure_nginx()
     if binary is None:
@@ -482,7 +505,8 @@ def servers(stack: contextlib.ExitStack, tmp: Path, cores: Cores, circles: int, 
     prepared = halqa_prepare(env, SimpleNamespace(workloads=[(circles, members)]), tmp)
     slugs = prepared["workloads"][f"{circles}x{members}"]
     extra = tmp / "soak.json"
-    done = subprocess.run([PY, __file__, "--setup", str(extra), "--slugs", ",".join(slugs)],
+    done = subprocess.run([PY, __file__, "--setup", str(extra), "--slugs", ",".join(slugs),
+                           "--minutes", str(minutes)],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise RuntimeError(f"soak setup failed:\n{done.stderr[-3000:]}")
@@ -514,7 +538,9 @@ def people_of(prepared: dict[str, Any], circles: int, members: int) -> list[Pers
     return people
 
 
-def report(soak: Soak, rss: list[tuple[int, int]], stored: int, minutes: float) -> bool:
+def report(soak: Soak, rss: list[tuple[int, int]], stored_at_end: tuple[int, int],
+           minutes: float, *, aged: list[int]) -> bool:
+    stored, aged_left = stored_at_end
     lost, doubled, owed = soak.losses()
     sent = sum(p.sent for p in soak.people)
     acked = len(soak.messages)
@@ -529,6 +555,9 @@ def report(soak: Soak, rss: list[tuple[int, int]], stored: int, minutes: float) 
           f"{soak.acks_duplicate}), deleted by facilitators {len(soak.deleted)}, purged "
           f"{len(soak.purged)}, rows in the database at the end {stored} (expected "
           f"{expected_rows})")
+    print(f"retention: {len(aged)} older messages seeded to expire during the run, "
+          f"{len(soak.purged & set(aged))} of them seen purged live, {aged_left} left at the end "
+          f"(purged by the purge in all: {len(soak.purged)})")
     print(f"delivered: {soak.delivered} live + {soak.resumed} in resumed histories; "
           f"owed deliveries checked {owed}; misrouted {soak.misrouted}")
     print(f"entries: {dict(soak.entries)}; join refusals/failures: "
@@ -554,9 +583,11 @@ def report(soak: Soak, rss: list[tuple[int, int]], stored: int, minutes: float) 
         grew = grew and growth <= RSS_TARGET
         print(f"process {i} RSS: {start / 1024:.1f} MiB at start, {end / 1024:.1f} MiB at end, "
               f"{growth:+.1%} (target <= {RSS_TARGET:.0%})")
-    ok = not lost and not doubled and not soak.misrouted and stored == expected_rows
+    ok = (not lost and not doubled and not soak.misrouted and stored == expected_rows
+          and not aged_left)
     print(f"RESULT {'PASS' if ok else 'FAIL'}: lost {sum(lost.values())}, doubled "
-          f"{sum(doubled.values())}, misrouted {soak.misrouted}, stored {stored}/{expected_rows}"
+          f"{sum(doubled.values())}, misrouted {soak.misrouted}, stored {stored}/{expected_rows}, "
+          f"aged left {aged_left}"
           f"; RSS growth {'within' if grew else 'over'} {RSS_TARGET:.0%}")
     return ok
 
@@ -573,7 +604,7 @@ async def main_async(args: argparse.Namespace) -> int:
         os.chmod(tmp, 0o755)  # nginx's workers (another user) read their config there
         try:
             base, pids, prepared, database_url, slugs = servers(
-                stack, tmp, cores, args.circles, args.members)
+                stack, tmp, cores, args.circles, args.members, args.minutes)
         except Exception as exc:
             log(f"could not start: {exc}")
             for i in range(2):
@@ -597,8 +628,9 @@ async def main_async(args: argparse.Namespace) -> int:
         await asyncio.sleep(GRACE + 1)  # the last messages arrive
         rss1 = [proc_rss_kb(pid) for pid in pids]
         await soak.finish()
-        stored = stored_rows(database_url, slugs)
-        ok = report(soak, list(zip(rss0, rss1, strict=True)), stored, args.minutes)
+        stored = stored_rows(database_url, slugs, prepared["aged"])
+        ok = report(soak, list(zip(rss0, rss1, strict=True)), stored, args.minutes,
+                    aged=prepared["aged"])
     return 0 if ok else 1
 
 
@@ -612,7 +644,7 @@ def main() -> int:
     parser.add_argument("--slugs", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
-        setup(args.setup, args.slugs.split(","))
+        setup(args.setup, args.slugs.split(","), args.minutes)
         return 0
     install_fast_loop()
     return asyncio.run(main_async(args))
