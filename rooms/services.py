@@ -335,8 +335,9 @@ def session_current(*, room: Room) -> Session:
     Timed circles start a new session (and key) every SESSION_KEY_HOURS, so each key can be
     destroyed as soon as the last message it protects has expired.
     """
-    session = Session.objects.filter(room=room, ended_at__isnull=True).order_by("-id").first()
+    session = selectors.session_open(room_id=room.pk)
     if session is not None:
+        session.room = room  # known: no lazy read of it
         if room.is_ephemeral and selectors.session_wrapped_key(session):
             return session
         key_age = timezone.now() - session.started_at
