@@ -22,7 +22,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from accounts.services import identity_touch
 from moderation import console, support
 from moderation import services as moderation
-from rooms import events, hub, protocol, selectors, services
+from rooms import events, hub, lanes, protocol, selectors, services
 from rooms.errors import NotFound, ServiceError
 from rooms.models import Membership
 
@@ -252,7 +252,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_message_send(self, frame: protocol.MessageSend) -> None:
         # The service decides whether this alias may post, whatever this socket remembers.
         known = self.known if time.monotonic() - self.known_at < KNOWN_FOR else None
-        posted = await database_sync_to_async(self._post)(frame, known)
+        posted = await lanes.write_lane(self._post)(frame, known)
         await self.send_frame(protocol.message_ack_frame(
             client_id=frame.client_id, id=posted.message.pk, duplicate=posted.duplicate
         ))
@@ -348,7 +348,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if self._backlog() > settings.HALQA["SLOW_READER_BYTES"]:
                 await self._too_far_behind()
             elif event.get("message_id", self.history_last + 1) > self.history_last:
-                await self.send(text_data=event["text"])
+                await self._send_encoded(event)
         elif kind == events.LOCALIZED:
             await self.frame_localized(event)
         elif kind == events.CLOSE_SOCKETS:
@@ -361,6 +361,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if event.get("message_id", self.history_last + 1) <= self.history_last:
             return
         await self.send(text_data=event["text"])
+
+    async def _send_encoded(self, event: dict[str, Any]) -> None:
+        """A circle frame the hub encoded once for all its sockets: written as it is where the
+        server offers it (`halqa.write_frame`, manage.py serve) and the connection is in its
+        plain sending state; through the ASGI send otherwise."""
+        write = (self.scope.get("extensions") or {}).get("halqa.write_frame")
+        if write is None or hub.WIRE not in event or not write(event[hub.WIRE]):
+            await self.send(text_data=event["text"])
 
     def _backlog(self) -> int:
         """Bytes already written to this socket that the network has not taken yet, as the

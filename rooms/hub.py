@@ -33,6 +33,7 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 RELAY = "frame.relay"
+WIRE = "wire"  # the event's frame, encoded once for every socket (wire_text_frame)
 # An event with this key (its kind) replaces the previous one of that kind in its circle: past
 # a burst, the hub delivers at most one per COALESCE_SECONDS per circle (presence in a
 # reconnect storm), always the newest.
@@ -55,6 +56,21 @@ def _fernet() -> MultiFernet | None:
         return None
     return MultiFernet([Fernet(base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()))
                         for key in keys])
+
+
+def wire_text_frame(text: str) -> bytes:
+    """One websocket text frame as a server sends it (RFC 6455 5.2: FIN, opcode 1, unmasked),
+    built once per event for every socket of the circle (`halqa.write_frame`, manage.py serve)
+    instead of once per socket."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 def _channel(room_id: int) -> str:
@@ -119,6 +135,8 @@ class Hub:
         self.loop.create_task(self._deliver(room_id, event))
 
     async def _deliver(self, room_id: int, event: dict[str, Any]) -> None:
+        if "text" in event and WIRE not in event:
+            event = {**event, WIRE: wire_text_frame(event["text"])}
         for member in tuple(self.rooms.get(room_id, ())):
             try:
                 await member.hub_event(event)

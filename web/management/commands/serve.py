@@ -69,15 +69,31 @@ def _backlog(protocol: WebSocketProtocol) -> int:
             + getattr(transport, "_tempDataLen", 0))
 
 
+def _write_frame(protocol: WebSocketProtocol, frame: bytes) -> bool:
+    """Write a complete websocket frame that the circle's hub encoded once for all its sockets
+    (rooms.hub.wire_text_frame): what autobahn's sendMessage would write, without framing the
+    same text again for each socket. Only when the connection is open and autobahn is not in
+    the middle of anything (no queued writes, no fragmented message); else False, and the
+    frame goes through the ASGI send as usual."""
+    if (protocol.state != protocol.STATE_OPEN or protocol.transport is None
+            or protocol.send_queue or protocol.send_state != protocol.SEND_STATE_GROUND):
+        return False
+    protocol.transport.write(frame)
+    return True
+
+
 class _Server(Server):
     """daphne, telling each websocket how far behind its reader is (the ASGI extension
     `halqa.backlog`), so the circle's fan-out can close a reader that cannot keep up instead of
-    buffering for it without end (rooms.consumers)."""
+    buffering for it without end, and letting the fan-out write a frame it encoded once for
+    the whole circle (`halqa.write_frame`) (rooms.consumers)."""
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
         if scope.get("type") == "websocket":
             scope = {**scope, "extensions": {**(scope.get("extensions") or {}),
-                                             "halqa.backlog": partial(_backlog, protocol)}}
+                                             "halqa.backlog": partial(_backlog, protocol),
+                                             "halqa.write_frame": partial(_write_frame,
+                                                                          protocol)}}
         return super().create_application(protocol, scope)
 
 
