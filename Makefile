@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install messages migrate seed browser npm lint bench bench-pipeline soak clean
+.PHONY: run test setup install messages migrate seed browser npm lint bench bench-profile bench-pipeline soak clean
 
 run: setup
 	$(PY) manage.py serve --host $(HOST) --port $(PORT) --purge-every 60
@@ -77,6 +77,10 @@ bench: install
 # coming and going on two processes behind nginx, Redis + PostgreSQL; fails on any loss or double.
 soak: install
 	$(PY) bench/soak.py $(ARGS)
+
+# Where a server's CPU goes under a steady load (py-spy), e.g. ARGS="--target halqa-pg --rate 100".
+bench-profile: install
+	$(PY) bench/profile.py $(ARGS)
 
 # Cost of the house-rules pipeline per message.
 bench-pipeline: install
