@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -62,6 +63,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # --- lifecycle ----------------------------------------------------------------------------
     lang = "en"
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its `aclose_old_connections()` before every handler: that
+        is a round trip to the database thread for each frame and each event a socket gets,
+        to tidy connections this consumer never uses from the event loop. Every database call
+        made here tidies the connections of the thread it runs on already
+        (`database_sync_to_async` around each call, rooms.lanes once a second)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         await self.accept()
