@@ -89,7 +89,7 @@ async def main_async(args: argparse.Namespace) -> int:
             spy = await asyncio.create_subprocess_exec(
                 py_spy(), "record", "--pid", str(running.pids[0]), "--rate", "250",
                 "--duration", str(int(args.seconds)), "--format", "raw", "--nonblocking",
-                "--output", str(raw), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                "--output", str(raw), *(["--gil"] if args.gil else []), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             await asyncio.sleep(1.0)  # py-spy attaches
             result = await gen.step(args.rate, args.seconds - 2)
             log("step: " + result.line())
@@ -114,6 +114,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=150.0, help="messages/s, all circles")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--gil", action="store_true",
+                        help="sample only the thread holding the GIL (Python's own work)")
     parser.add_argument("--raw", default="", help="keep py-spy's raw stacks in this file")
     args = parser.parse_args()
     install_fast_loop()
