@@ -203,6 +203,7 @@ class Soak:
         self.epoch = time.monotonic()
         self.end = self.epoch + seconds
         self.window = window
+        self.seconds = seconds
         self.tag = "".join(random.choices(string.ascii_letters, k=5))
         self.seq = 0
         self.messages: dict[int, Stored] = {}
@@ -343,7 +344,9 @@ class Soak:
         self._register(message_id, circle, sent, now)
         if live:
             self.delivered += 1
-            window = int((now - self.start) // self.window)
+            # Arrivals in the drain, after the last whole window, count in the last one.
+            last = max(0, math.ceil(self.seconds / self.window) - 1)
+            window = min(int((now - self.start) // self.window), last)
             self.latencies.setdefault(window, []).append((now - sent) * 1000)
         else:
             self.resumed += 1
