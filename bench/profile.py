@@ -89,7 +89,8 @@ async def main_async(args: argparse.Namespace) -> int:
             spy = await asyncio.create_subprocess_exec(
                 py_spy(), "record", "--pid", str(running.pids[0]), "--rate", "250",
                 "--duration", str(int(args.seconds)), "--format", "raw", "--nonblocking",
-                "--output", str(raw), *(["--gil"] if args.gil else []), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                "--output", str(raw), *(["--gil"] if args.gil else []),
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             await asyncio.sleep(1.0)  # py-spy attaches
             result = await gen.step(args.rate, args.seconds - 2)
             log("step: " + result.line())
