@@ -421,6 +421,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """A socket that closed while a frame was on its way is normal, not an error: the
         frame is dropped, and the disconnect that follows does the usual bookkeeping (presence,
         the last person leaving an ephemeral circle)."""
+        if text_data is not None and bytes_data is None and not close:
+            # Straight to the socket where the server offers it (see _send_encoded): an ack
+            # or an error skips Channels' and autobahn's layers, as circle frames do.
+            write = (self.scope.get("extensions") or {}).get("halqa.write_frame")
+            if write is not None and write(hub.wire_text_frame(text_data)):
+                return
         try:
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except Disconnected:
