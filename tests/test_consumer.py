@@ -325,3 +325,37 @@ async def test_server_text_follows_the_browsers_language(room, header, language)
         expected = translation.gettext("Join anonymously or sign in before entering a circle.")
     assert frame["code"] == "not_authenticated" and frame["detail"] == expected
     await communicator.disconnect()
+
+
+async def test_a_history_read_does_not_wait_behind_another_sockets_write(
+        connect, identity, room, monkeypatch):
+    """Message writes run on their own thread (rooms.lanes): while one is held up, another
+    person still enters the circle and gets its history, and the held message then reaches
+    both (issue 11: reads for one socket must not wait behind another socket's write)."""
+    import asyncio
+    import threading
+
+    from rooms import services
+
+    release = threading.Event()
+    writing = threading.Event()
+    original = services.message_post
+
+    def held_post(**kwargs):
+        writing.set()
+        release.wait(10)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "message_post", held_post)
+    alice, bilal = await adb(identity)(), await adb(identity)()
+    a, _ = await enter(connect, alice, room)
+    await a.send({"type": "message.send", "body": "a slow one", "client_id": "slow-1"})
+    assert await asyncio.to_thread(writing.wait, 5)
+    try:
+        b, welcome_b = await asyncio.wait_for(enter(connect, bilal, room), timeout=5)
+        assert not release.is_set()  # entered, history read, while the write was held
+        assert welcome_b["joined"] is True
+    finally:
+        release.set()
+    ack = await a.receive_type("message.ack")
+    assert (await b.receive_type("message.new"))["message"]["id"] == ack["id"]
