@@ -136,6 +136,10 @@ def session_open(*, room_id: int) -> Session | None:
     return found[0] if found else None
 
 
+def session_is_open(*, session_id: int) -> bool:
+    return Session.objects.filter(pk=session_id, ended_at__isnull=True).exists()
+
+
 def session_wrapped_key(session: Session) -> str | None:
     """The session's wrapped key: on the row for timed circles, in the cache for ephemeral ones."""
     return session.wrapped_key or crypto.ephemeral_key_get(session_id=session.pk)

@@ -329,20 +329,39 @@ def presence_clear(*, membership: Membership) -> None:
 
 
 # --- Circle sessions and their keys -----------------------------------------------------------
-def session_current(*, room: Room) -> Session:
+# The open session of each circle as this process last read it (room id -> Session), for the
+# write path: the insert of a message checks that the session is still open
+# (`_message_insert`), so one that another process ended is noticed by the very statement that
+# would have used it. Only sessions read back from the database are kept, never one created in a
+# transaction that may still roll back.
+_open_sessions: dict[int, Session] = {}
+
+
+def _session_usable(*, session: Session, room: Room) -> bool:
+    if room.is_ephemeral:
+        return bool(selectors.session_wrapped_key(session))
+    key_age = timezone.now() - session.started_at
+    return bool(session.wrapped_key) and key_age < timedelta(
+        hours=settings.HALQA["SESSION_KEY_HOURS"])
+
+
+def session_current(*, room: Room, cached: bool = False) -> Session:
     """The open session of a circle, opened on demand.
 
     Timed circles start a new session (and key) every SESSION_KEY_HOURS, so each key can be
-    destroyed as soon as the last message it protects has expired.
+    destroyed as soon as the last message it protects has expired. With `cached`, the session
+    this process last read is used while it is usable (the caller's statement must check it is
+    still open: `_message_insert` does).
     """
+    if cached:
+        known = _open_sessions.get(room.pk)
+        if known is not None and _session_usable(session=known, room=room):
+            return known
     session = selectors.session_open(room_id=room.pk)
     if session is not None:
         session.room = room  # known: no lazy read of it
-        if room.is_ephemeral and selectors.session_wrapped_key(session):
-            return session
-        key_age = timezone.now() - session.started_at
-        if (not room.is_ephemeral and session.wrapped_key
-                and key_age < timedelta(hours=settings.HALQA["SESSION_KEY_HOURS"])):
+        if _session_usable(session=session, room=room):
+            _open_sessions[room.pk] = session
             return session
         # Past its key age, or an ephemeral key lost with a restart: that session is over.
         session_end(session=session)
@@ -359,6 +378,7 @@ def session_end(*, session: Session) -> int:
     """End a circle session. For an ephemeral circle its messages are deleted and its key
     destroyed, so even copies made earlier (backups) can no longer be read."""
     deleted = 0
+    _open_sessions.pop(session.room_id, None)
     with transaction.atomic():
         Session.objects.filter(pk=session.pk, ended_at__isnull=True).update(
             ended_at=timezone.now())
@@ -536,8 +556,10 @@ def _message_insert(*, room: Room, session: Session, author: Membership, client_
     The text is encrypted with the author's key for this session (`author_key_ensure`); the
     same statement checks that key's row still exists (a key this process remembers may have
     been destroyed since, or its creating transaction rolled back): if not, the key is made
-    anew and the insert tried once more."""
-    for _attempt in range(2):
+    anew and the insert tried once more. It also checks that the session is still open (this
+    process remembers the circle's session, `session_current(cached=True)`): if another
+    process ended it, the circle's current session is read and the insert tried again."""
+    for _attempt in range(3):
         key_id, wrapped = author_key_ensure(session=session, room=room, membership_id=author.pk)
         message = Message(room=room, session=session, author=author, key_id=key_id,
                           client_id=client_id,
@@ -551,15 +573,23 @@ def _message_insert(*, room: Room, session: Session, author: Membership, client_
                 " expires_at) SELECT %s, %s, %s, %s, %s, %s, %s, %s"
                 f" WHERE EXISTS (SELECT 1 FROM {AuthorKey._meta.db_table}"
                 " WHERE id = %s AND session_id = %s AND membership_id = %s)"
+                f" AND EXISTS (SELECT 1 FROM {Session._meta.db_table}"
+                " WHERE id = %s AND room_id = %s AND ended_at IS NULL)"
                 " ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id",
                 [room.pk, session.pk, author.pk, key_id, client_id, message.body_encrypted,
                  connection.ops.adapt_datetimefield_value(message.created_at),
                  connection.ops.adapt_datetimefield_value(message.expires_at),
-                 key_id, session.pk, author.pk])
+                 key_id, session.pk, author.pk, session.pk, room.pk])
             row = cursor.fetchone()
         if row is not None:
             message.pk = row[0]
             return message
+        if not selectors.session_is_open(session_id=session.pk):
+            # Ended since this process read it (another process, a facilitator): the
+            # circle's current session takes the message.
+            _open_sessions.pop(room.pk, None)
+            session = session_current(room=room)
+            continue
         if AuthorKey.objects.filter(pk=key_id, session=session, membership=author).exists():
             return None  # a retry of a stored client_id
         crypto.author_key_drop(session_id=session.pk, session_started=session.started_at,
@@ -605,7 +635,7 @@ def message_post(*, membership_id: int, body: str, client_id: str,
                                                 newcomer=_newcomer(membership))
         if verdict.error is None:
             _room_write_lock(room.pk)
-            session = session_current(room=room)
+            session = session_current(room=room, cached=True)
             message = _message_insert(room=room, session=session, author=membership,
                                       client_id=client_id, text=verdict.outcome.text)
             if message is None:
