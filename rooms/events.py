@@ -9,9 +9,11 @@ reader's language (`frame.localized`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -67,9 +69,43 @@ def localized_event(*, code: str, params: dict[str, Any] | None = None,
 _ROOM_GROUP = re.compile(r"room\.(\d+)")
 
 
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def held(box: list[tuple[str, dict[str, Any]]]) -> Iterator[None]:
+    """Within this block (on one thread), events are put in `box` instead of being sent:
+    rooms.lanes sends them from the event loop (`release`) once the call that caused them
+    returns, so the database thread never waits on the loop, and a message costs the loop one
+    wake-up, not one per event."""
+    outer = getattr(_held, "box", None)
+    _held.box = box
+    try:
+        yield
+    finally:
+        _held.box = outer
+
+
+async def release(box: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send, from the event loop and in their order, the events a `held` block collected."""
+    for group, event in box:
+        whole_circle = _ROOM_GROUP.fullmatch(group)
+        if whole_circle:
+            hub.publish(int(whole_circle.group(1)), event)
+            continue
+        try:
+            await get_channel_layer().group_send(group, event)
+        except Exception:  # the write is committed; a lost broadcast is repaired by resume
+            log.exception("broadcast to %s failed", group.split(".", 1)[0])
+
+
 def _send(group: str, event: dict[str, Any]) -> None:
     """A circle's own group goes through the fan-out hub (one publish per process); the groups
     of one person or of the facilitators stay on the channel layer."""
+    box = getattr(_held, "box", None)
+    if box is not None:
+        box.append((group, event))
+        return
     whole_circle = _ROOM_GROUP.fullmatch(group)
     if whole_circle:
         hub.publish(int(whole_circle.group(1)), event)

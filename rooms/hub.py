@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Any, Protocol
 
 import redis
@@ -254,30 +252,10 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-_held = threading.local()
-
-
-@contextlib.contextmanager
-def held(box: list[tuple[int, dict[str, Any]]]) -> Iterator[None]:
-    """Within this block (on one thread), circle events are put in `box` instead of being
-    published: rooms.lanes publishes them from the event loop once the call that caused them
-    returns, so a message costs the event loop one wake-up, not two."""
-    outer = getattr(_held, "box", None)
-    _held.box = box
-    try:
-        yield
-    finally:
-        _held.box = outer
-
-
 def publish(room_id: int, event: dict[str, Any]) -> None:
     """Send a circle event to every socket of the circle, in every process. Callable from any
     thread (a service's on-commit hook runs in the database thread): the work is handed to the
     event loop, never awaited here."""
-    box = getattr(_held, "box", None)
-    if box is not None:
-        box.append((room_id, event))
-        return
     here = _running_loop()
     hubs = _live_hubs()
     if settings.REDIS_URL:

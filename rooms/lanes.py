@@ -3,9 +3,13 @@
 Channels runs every `database_sync_to_async` call of a process on one shared thread, so a
 member's history read or resume used to queue behind every other socket's message write. The
 hot path (`message_post`) gets its own thread, the write lane, with its own database
-connection; everything else stays on Channels' thread. Calls keep asgiref's semantics (the
-caller's context, translation included, and `async_to_sync` inside goes back to the event
-loop). One thread, so writes still go one at a time (SQLite has a single writer anyway).
+connection; everything else stays on Channels' thread. One thread, so writes still go one at a
+time (SQLite has a single writer anyway).
+
+A call runs in a copy of the caller's context, in the caller's language. The events
+its transactions commit are held (`events.held`) and sent from the event loop when it returns
+(`events.release`): the lane never waits on the loop, and needs nothing of asgiref's bridging
+back to it, so a plain executor hand-over does.
 
 Connections are tidied (closed when broken or past CONN_MAX_AGE, as Channels does around every
 call) after a call that failed and at most once a second otherwise: tidying before each call made
@@ -14,16 +18,18 @@ PostgreSQL answer a health-check `SELECT 1` for every message.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from asgiref.sync import SyncToAsync
 from django.db import close_old_connections
+from django.utils import translation
 
-from rooms import hub
+from rooms import events
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,33 +46,33 @@ def _tidy(*, now: float) -> None:
         _tidied.at = now
 
 
-class _Lane(SyncToAsync):
-    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
-        _tidy(now=time.monotonic())
-        try:
-            return super().thread_handler(loop, *args, **kwargs)
-        except BaseException:
-            close_old_connections()  # a failed statement may have left the connection unusable
-            _tidied.at = time.monotonic()
-            raise
-
-
 def write_lane(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """`func` as a coroutine function that runs on the write lane. The circle events its
-    transactions commit are published from the event loop when it returns (or raises), not
-    from the lane's thread: one hand-over back to the loop per call instead of one per event."""
+    """`func` as a coroutine function that runs on the write lane."""
 
     async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        box: list[tuple[int, dict[str, Any]]] = []
+        box: list[tuple[str, dict[str, Any]]] = []
+        # asgiref's locals (Django's active language among them) do not follow a call into
+        # another thread unless asgiref moves them: the reader's language is carried here.
+        language = translation.get_language()
 
         def run() -> R:
-            with hub.held(box):
-                return func(*args, **kwargs)
+            _tidy(now=time.monotonic())
+            with translation.override(language), events.held(box):
+                try:
+                    return func(*args, **kwargs)
+                except BaseException:
+                    close_old_connections()  # a failed statement may have left it unusable
+                    _tidied.at = time.monotonic()
+                    raise
 
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(_writes, contextvars.copy_context().run, run)
         try:
-            return await _Lane(run, thread_sensitive=False, executor=_writes)()
+            return await asyncio.shield(future)
         finally:
-            for room_id, event in box:
-                hub.publish(room_id, event)
+            if future.done():
+                await events.release(box)
+            else:  # the caller was cancelled (its socket closed); the write goes on
+                future.add_done_callback(lambda _done: loop.create_task(events.release(box)))
 
     return call

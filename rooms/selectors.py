@@ -136,8 +136,11 @@ def session_open(*, room_id: int) -> Session | None:
     return found[0] if found else None
 
 
-def session_is_open(*, session_id: int) -> bool:
-    return Session.objects.filter(pk=session_id, ended_at__isnull=True).exists()
+def session_is_open(*, session: Session) -> bool:
+    """Still open, and still this session (the same key: not a row id given again)."""
+    return Session.objects.filter(pk=session.pk, room_id=session.room_id,
+                                  wrapped_key=session.wrapped_key,
+                                  ended_at__isnull=True).exists()
 
 
 def session_wrapped_key(session: Session) -> str | None:

@@ -330,11 +330,21 @@ def presence_clear(*, membership: Membership) -> None:
 
 # --- Circle sessions and their keys -----------------------------------------------------------
 # The open session of each circle as this process last read it (room id -> Session), for the
-# write path: the insert of a message checks that the session is still open
-# (`_message_insert`), so one that another process ended is noticed by the very statement that
-# would have used it. Only sessions read back from the database are kept, never one created in a
-# transaction that may still roll back.
+# write path: the insert of a message checks that the session is still open, with the same key
+# (`_message_insert`), so one that another process ended, or a row id SQLite gave again after
+# a deletion, is noticed by the very statement that would have used it. Only sessions read back
+# from the database are kept, never one created in a transaction that may still roll back.
 _open_sessions: dict[int, Session] = {}
+
+
+class SessionGone(Exception):
+    """The session a process remembered is not the circle's session any more (`_message_insert`
+    reads the current one)."""
+
+
+def _session_reread(*, room: Room) -> Session:
+    _open_sessions.pop(room.pk, None)
+    return session_current(room=room)
 
 
 def _session_usable(*, session: Session, room: Room) -> bool:
@@ -415,10 +425,13 @@ def author_key_ensure(*, session: Session, room: Room, membership_id: int,
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {AuthorKey._meta.db_table} "  # names from the model, never user text
-            "(session_id, membership_id, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
+            "(session_id, membership_id, wrapped_key, created_at) SELECT %s, %s, %s, %s"
+            f" WHERE EXISTS (SELECT 1 FROM {Session._meta.db_table}"
+            " WHERE id = %s AND room_id = %s AND wrapped_key = %s)"
             " ON CONFLICT (session_id, membership_id) DO NOTHING RETURNING id",
             [session.pk, membership_id, "" if room.is_ephemeral else wrapped,
-             connection.ops.adapt_datetimefield_value(timezone.now())])
+             connection.ops.adapt_datetimefield_value(timezone.now()),
+             session.pk, room.pk, session.wrapped_key])
         row = cursor.fetchone()
     if row is not None:
         key_id = row[0]
@@ -427,9 +440,12 @@ def author_key_ensure(*, session: Session, room: Room, membership_id: int,
                 key_id=key_id, wrapped_key=wrapped,
                 seconds=settings.HALQA["EPHEMERAL_MAX_HOURS"] * 3600)
     else:  # written before: an earlier message, another tab or process
-        key_id, stored = AuthorKey.objects.filter(
+        found = AuthorKey.objects.filter(
             session_id=session.pk, membership_id=membership_id).values_list(
-            "id", "wrapped_key").get()
+            "id", "wrapped_key").first()
+        if found is None:  # no such session (any more): the caller remembered a stale one
+            raise SessionGone
+        key_id, stored = found
         wrapped = stored or crypto.ephemeral_author_key_get(key_id=key_id) or ""
         if not wrapped:  # an ephemeral key lost with the cache: what it wrote stays unreadable
             wrapped = crypto.ephemeral_author_key_renew(
@@ -560,7 +576,12 @@ def _message_insert(*, room: Room, session: Session, author: Membership, client_
     process remembers the circle's session, `session_current(cached=True)`): if another
     process ended it, the circle's current session is read and the insert tried again."""
     for _attempt in range(3):
-        key_id, wrapped = author_key_ensure(session=session, room=room, membership_id=author.pk)
+        try:
+            key_id, wrapped = author_key_ensure(session=session, room=room,
+                                                membership_id=author.pk)
+        except SessionGone:
+            session = _session_reread(room=room)
+            continue
         message = Message(room=room, session=session, author=author, key_id=key_id,
                           client_id=client_id,
                           body_encrypted=crypto.encrypt(wrapped_key=wrapped, text=text),
@@ -574,21 +595,20 @@ def _message_insert(*, room: Room, session: Session, author: Membership, client_
                 f" WHERE EXISTS (SELECT 1 FROM {AuthorKey._meta.db_table}"
                 " WHERE id = %s AND session_id = %s AND membership_id = %s)"
                 f" AND EXISTS (SELECT 1 FROM {Session._meta.db_table}"
-                " WHERE id = %s AND room_id = %s AND ended_at IS NULL)"
+                " WHERE id = %s AND room_id = %s AND wrapped_key = %s AND ended_at IS NULL)"
                 " ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id",
                 [room.pk, session.pk, author.pk, key_id, client_id, message.body_encrypted,
                  connection.ops.adapt_datetimefield_value(message.created_at),
                  connection.ops.adapt_datetimefield_value(message.expires_at),
-                 key_id, session.pk, author.pk, session.pk, room.pk])
+                 key_id, session.pk, author.pk, session.pk, room.pk, session.wrapped_key])
             row = cursor.fetchone()
         if row is not None:
             message.pk = row[0]
             return message
-        if not selectors.session_is_open(session_id=session.pk):
+        if not selectors.session_is_open(session=session):
             # Ended since this process read it (another process, a facilitator): the
             # circle's current session takes the message.
-            _open_sessions.pop(room.pk, None)
-            session = session_current(room=room)
+            session = _session_reread(room=room)
             continue
         if AuthorKey.objects.filter(pk=key_id, session=session, membership=author).exists():
             return None  # a retry of a stored client_id
