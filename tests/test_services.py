@@ -235,3 +235,25 @@ def test_ending_a_session_here_forgets_it_at_once(room, identity):
     services.session_end(session=first.message.session)
     later = services.message_post(membership_id=member.pk, body="two", client_id="e2")
     assert later.message.session_id != first.message.session_id
+
+
+def test_a_remembered_session_whose_row_id_came_back_is_not_used(room, identity):
+    """SQLite gives a deleted row's id again: a session this process remembers and a new one
+    with the same id are told apart by their key, and the message is written with the key of
+    the session it is stored in (it reads back)."""
+    from rooms import crypto
+    from rooms.models import AuthorKey, Session
+
+    member = services.membership_ensure(user=identity(), room=room)
+    services.rules_accept(membership=member)
+    services.presence_enter(membership=member, channel_name="test.reused")
+    services.message_post(membership_id=member.pk, body="one", client_id="r1")
+    old = services.message_post(membership_id=member.pk, body="two", client_id="r2").message
+    old_id = old.session_id
+    AuthorKey.objects.filter(session_id=old_id).delete()
+    Session.objects.filter(pk=old_id).delete()
+    new = Session.objects.create(id=old_id, room=room, wrapped_key=crypto.session_key_new())
+    posted = services.message_post(membership_id=member.pk, body="three", client_id="r3")
+    stored = Message.objects.get(pk=posted.message.pk)
+    assert stored.session_id == new.pk
+    assert selectors.message_text(stored) == "three"
