@@ -378,9 +378,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """A circle frame the hub encoded once for all its sockets: written as it is where the
         server offers it (`halqa.write_frame`, manage.py serve) and the connection is in its
         plain sending state; through the ASGI send otherwise."""
-        write = (self.scope.get("extensions") or {}).get("halqa.write_frame")
+        write = self._frame_writer()
         if write is None or hub.WIRE not in event or not write(event[hub.WIRE]):
             await self.send(text_data=event["text"])
+
+    def _frame_writer(self) -> Any:
+        """`halqa.write_frame(frame) -> bool` where the server offers it, else None."""
+        return (self.scope.get("extensions") or {}).get("halqa.write_frame")
 
     def _backlog(self) -> int:
         """Bytes already written to this socket that the network has not taken yet, as the
@@ -424,7 +428,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if text_data is not None and bytes_data is None and not close:
             # Straight to the socket where the server offers it (see _send_encoded): an ack
             # or an error skips Channels' and autobahn's layers, as circle frames do.
-            write = (self.scope.get("extensions") or {}).get("halqa.write_frame")
+            write = self._frame_writer()
             if write is not None and write(hub.wire_text_frame(text_data)):
                 return
         try:

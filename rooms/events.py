@@ -69,6 +69,15 @@ def localized_event(*, code: str, params: dict[str, Any] | None = None,
 _ROOM_GROUP = re.compile(r"room\.(\d+)")
 
 
+def _circle_only(group: str, event: dict[str, Any]) -> bool:
+    """A circle's own group goes through the fan-out hub (one publish per process): True when
+    `group` was one and the event is on its way."""
+    whole_circle = _ROOM_GROUP.fullmatch(group)
+    if whole_circle:
+        hub.publish(int(whole_circle.group(1)), event)
+    return whole_circle is not None
+
+
 _held = threading.local()
 
 
@@ -89,9 +98,7 @@ def held(box: list[tuple[str, dict[str, Any]]]) -> Iterator[None]:
 async def release(box: list[tuple[str, dict[str, Any]]]) -> None:
     """Send, from the event loop and in their order, the events a `held` block collected."""
     for group, event in box:
-        whole_circle = _ROOM_GROUP.fullmatch(group)
-        if whole_circle:
-            hub.publish(int(whole_circle.group(1)), event)
+        if _circle_only(group, event):
             continue
         try:
             await get_channel_layer().group_send(group, event)
@@ -106,9 +113,7 @@ def _send(group: str, event: dict[str, Any]) -> None:
     if box is not None:
         box.append((group, event))
         return
-    whole_circle = _ROOM_GROUP.fullmatch(group)
-    if whole_circle:
-        hub.publish(int(whole_circle.group(1)), event)
+    if _circle_only(group, event):
         return
     try:
         async_to_sync(get_channel_layer().group_send)(group, event)
