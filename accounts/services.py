@@ -77,6 +77,18 @@ def _dummy_hash_for(hashers: tuple[str, ...]) -> str:
     return make_password(secrets.token_urlsafe(16))
 
 
+def _attempt_take(layers: tuple[tuple[ratelimit.Backoff, tuple[object, ...]], ...], *,
+                  checks: ratelimit.Limit) -> None:
+    """One sign-in attempt: the back-off of each layer, then the site-wide ceiling on checks;
+    RateLimited (`too_many_attempts`) when either says wait."""
+    decision = ratelimit.backoff_take(*layers)
+    if decision.allowed:
+        decision = ratelimit.take(checks)
+    if not decision.allowed:
+        raise rooms_services.rate_limited(decision, code="too_many_attempts",
+                                          detail=_("Too many attempts."))
+
+
 def identity_authenticate(*, pseudonym: str, passphrase: str, source: str = "") -> User:
     """The identity with this pseudonym and passphrase.
 
@@ -88,12 +100,7 @@ def identity_authenticate(*, pseudonym: str, passphrase: str, source: str = "") 
     name = ratelimit.name_digest(pseudonym)
     layers = ((ratelimit.PASSPHRASE_PER_SOURCE, (name, source)),
               (ratelimit.PASSPHRASE_PER_PSEUDONYM, (name,)))
-    decision = ratelimit.backoff_take(*layers)
-    if decision.allowed:
-        decision = ratelimit.take(ratelimit.PASSPHRASE_CHECKS)
-    if not decision.allowed:
-        raise rooms_services.rate_limited(decision, code="too_many_attempts",
-                                          detail=_("Too many attempts."))
+    _attempt_take(layers, checks=ratelimit.PASSPHRASE_CHECKS)
     user = User.objects.filter(
         pseudonym__iexact=pseudonym.strip(), is_pseudonymous=True, is_active=True
     ).first()
@@ -115,12 +122,7 @@ def staff_authenticate(*, username: str, password: str) -> User | None:
     minutes, never a lock for good) or the site-wide ceiling on checks is reached. No address
     is used: another account's right password still works while one is attacked."""
     layers = ((ratelimit.ADMIN_PER_USERNAME, (ratelimit.name_digest(username),)),)
-    decision = ratelimit.backoff_take(*layers)
-    if decision.allowed:
-        decision = ratelimit.take(ratelimit.ADMIN_CHECKS)
-    if not decision.allowed:
-        raise rooms_services.rate_limited(decision, code="too_many_attempts",
-                                          detail=_("Too many attempts."))
+    _attempt_take(layers, checks=ratelimit.ADMIN_CHECKS)
     user = authenticate(username=username, password=password)  # hashes for unknown names too
     if user is not None:
         ratelimit.backoff_clear(*layers)
